@@ -1,0 +1,138 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Builder accumulates records of one stream into an Arrow record batch and
+// keeps an estimate of the batch's size, so that callers can bound batches in
+// bytes as well as rows.
+type Builder struct {
+	stream string
+	rb     *array.RecordBuilder
+	cols   columns
+	rows   int
+}
+
+// NewBuilder returns a Builder for a canonical stream.
+func NewBuilder(mem memory.Allocator, stream string) (*Builder, error) {
+	sc, err := Schema(stream)
+	if err != nil {
+		return nil, err
+	}
+	rb := array.NewRecordBuilder(mem, sc)
+	return &Builder{stream: stream, rb: rb, cols: columns{fields: rb.Fields()}}, nil
+}
+
+// Stream is the stream this Builder builds.
+func (b *Builder) Stream() string { return b.stream }
+
+// Append adds one record; it must belong to the Builder's stream.
+func (b *Builder) Append(r Record) error {
+	if r.Stream() != b.stream {
+		return fmt.Errorf("append %s record %s to a %s batch", r.Stream(), r.SourceID(), b.stream)
+	}
+	b.cols.i = 0
+	r.appendTo(&b.cols)
+	b.rows++
+	return nil
+}
+
+// Rows is the number of records appended since the last NewRecordBatch.
+func (b *Builder) Rows() int { return b.rows }
+
+// Bytes estimates the Arrow buffer bytes appended since the last
+// NewRecordBatch: exact for variable-length data, which dominates, and a
+// close upper bound for the rest.
+func (b *Builder) Bytes() int64 { return b.cols.bytes }
+
+// NewRecordBatch returns the records appended so far as one batch and resets
+// the Builder. The caller releases the batch.
+func (b *Builder) NewRecordBatch() arrow.RecordBatch {
+	b.rows = 0
+	b.cols.bytes = 0
+	return b.rb.NewRecordBatch()
+}
+
+// Release frees the Builder's buffers.
+func (b *Builder) Release() { b.rb.Release() }
+
+// columns appends one row's values to the record builder's fields in schema
+// order; each record's appendTo calls it once per column.
+type columns struct {
+	fields []array.Builder
+	i      int
+	bytes  int64
+}
+
+func (c *columns) next() array.Builder {
+	f := c.fields[c.i]
+	c.i++
+	return f
+}
+
+func (c *columns) str(v string) {
+	c.next().(*array.StringBuilder).Append(v)
+	c.bytes += int64(len(v)) + 4
+}
+
+func (c *columns) opt(v string) {
+	b := c.next().(*array.StringBuilder)
+	if v == "" {
+		b.AppendNull()
+		c.bytes += 4
+		return
+	}
+	b.Append(v)
+	c.bytes += int64(len(v)) + 4
+}
+
+func (c *columns) json(v json.RawMessage) {
+	b := c.next().(*array.StringBuilder)
+	if len(v) == 0 || string(v) == "null" {
+		b.AppendNull()
+		c.bytes += 4
+		return
+	}
+	b.BinaryBuilder.Append(v)
+	c.bytes += int64(len(v)) + 4
+}
+
+func (c *columns) boolean(v bool) {
+	c.next().(*array.BooleanBuilder).Append(v)
+	c.bytes++
+}
+
+func (c *columns) int64(v int64) {
+	c.next().(*array.Int64Builder).Append(v)
+	c.bytes += 8
+}
+
+func (c *columns) time(v time.Time) {
+	b := c.next().(*array.TimestampBuilder)
+	c.bytes += 8
+	if v.IsZero() {
+		b.AppendNull()
+		return
+	}
+	b.Append(arrow.Timestamp(v.UnixMicro()))
+}
+
+func (c *columns) list(v []string) {
+	// An absent list is stored empty, never null, so that SQL such as
+	// NOT list_contains(tags, 'spam') keeps rows without tags.
+	lb := c.next().(*array.ListBuilder)
+	c.bytes += 4
+	lb.Append(true)
+	vb := lb.ValueBuilder().(*array.StringBuilder)
+	for _, s := range v {
+		vb.Append(s)
+		c.bytes += int64(len(s)) + 4
+	}
+}
