@@ -63,12 +63,22 @@ func (b *Builder) NewRecordBatch() arrow.RecordBatch {
 // Release frees the Builder's buffers.
 func (b *Builder) Release() { b.rb.Release() }
 
+// Size estimates the bytes a record adds to a batch, as Builder.Bytes counts
+// them, without building anything.
+func Size(r Record) int64 {
+	c := columns{sizeOnly: true}
+	r.appendTo(&c)
+	return c.bytes
+}
+
 // columns appends one row's values to the record builder's fields in schema
-// order; each record's appendTo calls it once per column.
+// order; each record's appendTo calls it once per column. With sizeOnly it
+// only counts bytes.
 type columns struct {
-	fields []array.Builder
-	i      int
-	bytes  int64
+	fields   []array.Builder
+	i        int
+	bytes    int64
+	sizeOnly bool
 }
 
 func (c *columns) next() array.Builder {
@@ -78,45 +88,61 @@ func (c *columns) next() array.Builder {
 }
 
 func (c *columns) str(v string) {
-	c.next().(*array.StringBuilder).Append(v)
 	c.bytes += int64(len(v)) + 4
+	if c.sizeOnly {
+		return
+	}
+	c.next().(*array.StringBuilder).Append(v)
 }
 
 func (c *columns) opt(v string) {
+	c.bytes += int64(len(v)) + 4
+	if c.sizeOnly {
+		return
+	}
 	b := c.next().(*array.StringBuilder)
 	if v == "" {
 		b.AppendNull()
-		c.bytes += 4
 		return
 	}
 	b.Append(v)
-	c.bytes += int64(len(v)) + 4
 }
 
 func (c *columns) json(v json.RawMessage) {
+	c.bytes += int64(len(v)) + 4
+	if c.sizeOnly {
+		return
+	}
 	b := c.next().(*array.StringBuilder)
 	if len(v) == 0 || string(v) == "null" {
 		b.AppendNull()
-		c.bytes += 4
 		return
 	}
 	b.BinaryBuilder.Append(v)
-	c.bytes += int64(len(v)) + 4
 }
 
 func (c *columns) boolean(v bool) {
-	c.next().(*array.BooleanBuilder).Append(v)
 	c.bytes++
+	if c.sizeOnly {
+		return
+	}
+	c.next().(*array.BooleanBuilder).Append(v)
 }
 
 func (c *columns) int64(v int64) {
-	c.next().(*array.Int64Builder).Append(v)
 	c.bytes += 8
+	if c.sizeOnly {
+		return
+	}
+	c.next().(*array.Int64Builder).Append(v)
 }
 
 func (c *columns) time(v time.Time) {
-	b := c.next().(*array.TimestampBuilder)
 	c.bytes += 8
+	if c.sizeOnly {
+		return
+	}
+	b := c.next().(*array.TimestampBuilder)
 	if v.IsZero() {
 		b.AppendNull()
 		return
@@ -127,12 +153,17 @@ func (c *columns) time(v time.Time) {
 func (c *columns) list(v []string) {
 	// An absent list is stored empty, never null, so that SQL such as
 	// NOT list_contains(tags, 'spam') keeps rows without tags.
-	lb := c.next().(*array.ListBuilder)
 	c.bytes += 4
+	for _, s := range v {
+		c.bytes += int64(len(s)) + 4
+	}
+	if c.sizeOnly {
+		return
+	}
+	lb := c.next().(*array.ListBuilder)
 	lb.Append(true)
 	vb := lb.ValueBuilder().(*array.StringBuilder)
 	for _, s := range v {
 		vb.Append(s)
-		c.bytes += int64(len(s)) + 4
 	}
 }

@@ -726,7 +726,9 @@ func (x *Batch) GetRows() int64 {
 }
 
 // Everything sent before this message for the stream that read it is
-// complete; cursor resumes the stream just after it.
+// complete; cursor resumes the stream just after it. An empty cursor commits
+// what was sent without moving the stream's stored cursor (the end of a
+// stream that is read whole every time, for example).
 type Checkpoint struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`

@@ -1,0 +1,268 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	sourcev1 "github.com/ferryhq/ferry/sdk/proto/source/v1"
+	"github.com/ferryhq/ferry/sdk/schema"
+)
+
+// Limits bound the batches an Emitter sends.
+type Limits struct {
+	// MaxRows is the most records in one batch.
+	MaxRows int
+	// MaxBytes bounds a batch's Arrow buffers (schema.Builder's estimate). A
+	// single record bigger than this cannot be sent and becomes a record
+	// error.
+	MaxBytes int64
+}
+
+// DefaultLimits are the batch bounds Serve uses.
+func DefaultLimits() Limits {
+	return Limits{MaxRows: 10_000, MaxBytes: 8 << 20}
+}
+
+// MaxMessageBytes is the gRPC message limit that fits a batch of
+// DefaultLimits: the IPC framing, offsets and validity bitmaps add to the
+// estimate, so leave generous room.
+const MaxMessageBytes = 32 << 20
+
+// sender sends protocol messages; gRPC streams are not safe for concurrent
+// sends, so the Emitter serializes them.
+type sender func(*sourcev1.ReadMessage) error
+
+// Emitter receives the records of one stream's Read, batches them per
+// canonical stream, and sends batches, checkpoints, record errors, progress
+// and logs to the host. It is safe for concurrent use.
+type Emitter struct {
+	stream string
+	limits Limits
+	mem    memory.Allocator
+
+	mu       sync.Mutex
+	send     sender
+	builders map[string]*schema.Builder
+	order    []string // streams in first-emitted order, so batches flush deterministically
+	logger   *slog.Logger
+}
+
+func newEmitter(stream string, limits Limits, send sender) *Emitter {
+	e := &Emitter{
+		stream:   stream,
+		limits:   limits,
+		mem:      memory.NewGoAllocator(),
+		send:     send,
+		builders: map[string]*schema.Builder{},
+	}
+	e.logger = slog.New(&logHandler{e: e})
+	return e
+}
+
+// Emit adds a record to its stream's pending batch, sending the batch when it
+// reaches the row or byte bound.
+func (e *Emitter) Emit(ctx context.Context, r schema.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	size := schema.Size(r)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if size > e.limits.MaxBytes {
+		return e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_RecordError{RecordError: &sourcev1.RecordError{
+			Stream: r.Stream(), SourceId: r.SourceID(),
+			Reason: fmt.Sprintf("record is %d bytes, more than the %d-byte batch limit", size, e.limits.MaxBytes),
+		}}})
+	}
+	b, err := e.builderLocked(r.Stream())
+	if err != nil {
+		return err
+	}
+	if b.Rows() > 0 && b.Bytes()+size > e.limits.MaxBytes {
+		if err := e.flushLocked(b); err != nil {
+			return err
+		}
+	}
+	if err := b.Append(r); err != nil {
+		return err
+	}
+	if b.Rows() >= e.limits.MaxRows {
+		return e.flushLocked(b)
+	}
+	return nil
+}
+
+// Checkpoint sends every pending batch and then the cursor: the host commits
+// them together, and a resumed Read gets cursor back.
+func (e *Emitter) Checkpoint(ctx context.Context, cursor []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.checkpointLocked(cursor)
+}
+
+func (e *Emitter) checkpointLocked(cursor []byte) error {
+	for _, name := range e.order {
+		if err := e.flushLocked(e.builders[name]); err != nil {
+			return err
+		}
+	}
+	return e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_Checkpoint{Checkpoint: &sourcev1.Checkpoint{Stream: e.stream, Cursor: cursor}}})
+}
+
+// RecordError reports a record of stream that could not be read or mapped;
+// it becomes a failed record with reason.
+func (e *Emitter) RecordError(ctx context.Context, stream, sourceID, reason string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_RecordError{RecordError: &sourcev1.RecordError{Stream: stream, SourceId: sourceID, Reason: reason}}})
+}
+
+// Skip reports a record of stream the source has but that is not to be
+// migrated (deleted in the source, say); it becomes a skipped record.
+func (e *Emitter) Skip(ctx context.Context, stream, sourceID, reason string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_RecordSkipped{RecordSkipped: &sourcev1.RecordSkipped{Stream: stream, SourceId: sourceID, Reason: reason}}})
+}
+
+// Progress reports how many records the stream has read and, when the source
+// says, how many it has in all (0 when unknown).
+func (e *Emitter) Progress(done, total int64) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_Progress{Progress: &sourcev1.Progress{Stream: e.stream, Done: done, Total: total}}})
+}
+
+// Logger returns a logger whose records reach ferry's log, tagged with the
+// plugin and the stream. Never log a secret through it.
+func (e *Emitter) Logger() *slog.Logger { return e.logger }
+
+func (e *Emitter) builderLocked(stream string) (*schema.Builder, error) {
+	if b, ok := e.builders[stream]; ok {
+		return b, nil
+	}
+	b, err := schema.NewBuilder(e.mem, stream)
+	if err != nil {
+		return nil, fmt.Errorf("emit to stream %s: %w", stream, err)
+	}
+	e.builders[stream] = b
+	e.order = append(e.order, stream)
+	return b, nil
+}
+
+func (e *Emitter) flushLocked(b *schema.Builder) error {
+	if b.Rows() == 0 {
+		return nil
+	}
+	rows := b.Rows()
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	data, err := EncodeBatch(rec)
+	if err != nil {
+		return fmt.Errorf("encode %s batch: %w", b.Stream(), err)
+	}
+	return e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_Batch{Batch: &sourcev1.Batch{Stream: b.Stream(), ArrowIpc: data, Rows: int64(rows)}}})
+}
+
+func (e *Emitter) sendLocked(m *sourcev1.ReadMessage) error {
+	if err := e.send(m); err != nil {
+		return fmt.Errorf("send to host: %w", err)
+	}
+	return nil
+}
+
+func (e *Emitter) release() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, b := range e.builders {
+		b.Release()
+	}
+	e.builders = map[string]*schema.Builder{}
+	e.order = nil
+}
+
+// EncodeBatch writes rec as one self-contained Arrow IPC stream: its schema,
+// the batch and the end-of-stream marker.
+func EncodeBatch(rec arrow.RecordBatch) ([]byte, error) {
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(rec.Schema()))
+	if err := w.Write(rec); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// EncodeSchema writes sc as an Arrow IPC stream with no batches.
+func EncodeSchema(sc *arrow.Schema) ([]byte, error) {
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(sc))
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// logHandler sends slog records to the host as protocol log messages.
+type logHandler struct {
+	e     *Emitter
+	attrs []slog.Attr
+	group string
+}
+
+func (h *logHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
+	var msg bytes.Buffer
+	msg.WriteString(r.Message)
+	write := func(a slog.Attr) bool {
+		key := a.Key
+		if h.group != "" {
+			key = h.group + "." + key
+		}
+		fmt.Fprintf(&msg, " %s=%v", key, a.Value.Any())
+		return true
+	}
+	for _, a := range h.attrs {
+		write(a)
+	}
+	r.Attrs(write)
+	level := sourcev1.Log_LEVEL_INFO
+	switch {
+	case r.Level >= slog.LevelError:
+		level = sourcev1.Log_LEVEL_ERROR
+	case r.Level >= slog.LevelWarn:
+		level = sourcev1.Log_LEVEL_WARN
+	case r.Level < slog.LevelInfo:
+		level = sourcev1.Log_LEVEL_DEBUG
+	}
+	h.e.mu.Lock()
+	defer h.e.mu.Unlock()
+	return h.e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_Log{Log: &sourcev1.Log{Level: level, Message: msg.String(), Stream: h.e.stream}}})
+}
+
+func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &logHandler{e: h.e, attrs: append(append([]slog.Attr{}, h.attrs...), attrs...), group: h.group}
+}
+
+func (h *logHandler) WithGroup(name string) slog.Handler {
+	return &logHandler{e: h.e, attrs: h.attrs, group: name}
+}
