@@ -8,6 +8,11 @@ import (
 // Record is one row of a canonical stream. The structs of this package are
 // the only implementations, so that every batch a plugin sends matches the
 // stream's schema column for column.
+//
+// A record's JSON encoding (its struct tags) is the canonical JSON form:
+// column names as keys, timestamps in RFC 3339, JSON columns embedded as
+// JSON values, and null or empty columns left out. Transforms see records
+// in this form.
 type Record interface {
 	// Stream is the canonical stream the record belongs to.
 	Stream() string
@@ -18,105 +23,105 @@ type Record interface {
 
 // User is an agent or end user of the help desk.
 type User struct {
-	ID             string
-	Role           string // RoleAgent or RoleEndUser
-	Name           string
-	Email          string
-	Phone          string
-	OrganizationID string
-	Active         bool
-	Suspended      bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	CustomFields   json.RawMessage
-	Raw            json.RawMessage
+	ID             string          `json:"id"`
+	Role           string          `json:"role"` // RoleAgent or RoleEndUser
+	Name           string          `json:"name,omitempty"`
+	Email          string          `json:"email,omitempty"`
+	Phone          string          `json:"phone,omitempty"`
+	OrganizationID string          `json:"organization_id,omitempty"`
+	Active         bool            `json:"active"`
+	Suspended      bool            `json:"suspended"`
+	CreatedAt      time.Time       `json:"created_at,omitzero"`
+	UpdatedAt      time.Time       `json:"updated_at,omitzero"`
+	CustomFields   json.RawMessage `json:"custom_fields,omitempty"`
+	Raw            json.RawMessage `json:"raw,omitempty"`
 }
 
 // Organization is a customer company.
 type Organization struct {
-	ID           string
-	Name         string
-	Domains      []string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	CustomFields json.RawMessage
-	Raw          json.RawMessage
+	ID           string          `json:"id"`
+	Name         string          `json:"name,omitempty"`
+	Domains      []string        `json:"domains,omitempty"`
+	CreatedAt    time.Time       `json:"created_at,omitzero"`
+	UpdatedAt    time.Time       `json:"updated_at,omitzero"`
+	CustomFields json.RawMessage `json:"custom_fields,omitempty"`
+	Raw          json.RawMessage `json:"raw,omitempty"`
 }
 
 // Group is a team of agents.
 type Group struct {
-	ID        string
-	Name      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	Raw       json.RawMessage
+	ID        string          `json:"id"`
+	Name      string          `json:"name,omitempty"`
+	CreatedAt time.Time       `json:"created_at,omitzero"`
+	UpdatedAt time.Time       `json:"updated_at,omitzero"`
+	Raw       json.RawMessage `json:"raw,omitempty"`
 }
 
 // TicketField describes a ticket field, system or custom.
 type TicketField struct {
-	ID      string
-	Title   string
-	Type    string
-	Active  bool
-	Options json.RawMessage // a JSON array of {"name", "value"}
-	Raw     json.RawMessage
+	ID      string          `json:"id"`
+	Title   string          `json:"title,omitempty"`
+	Type    string          `json:"type,omitempty"`
+	Active  bool            `json:"active"`
+	Options json.RawMessage `json:"options,omitempty"` // a JSON array of {"name", "value"}
+	Raw     json.RawMessage `json:"raw,omitempty"`
 }
 
 // Ticket is a support request; its conversation is in Comments.
 type Ticket struct {
-	ID             string
-	Subject        string
-	Status         string
-	Priority       string
-	Type           string
-	RequesterID    string
-	SubmitterID    string
-	AssigneeID     string
-	GroupID        string
-	OrganizationID string
-	Tags           []string
-	CCIDs          []string
-	CustomFields   json.RawMessage
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	Raw            json.RawMessage
+	ID             string          `json:"id"`
+	Subject        string          `json:"subject,omitempty"`
+	Status         string          `json:"status,omitempty"`
+	Priority       string          `json:"priority,omitempty"`
+	Type           string          `json:"type,omitempty"`
+	RequesterID    string          `json:"requester_id,omitempty"`
+	SubmitterID    string          `json:"submitter_id,omitempty"`
+	AssigneeID     string          `json:"assignee_id,omitempty"`
+	GroupID        string          `json:"group_id,omitempty"`
+	OrganizationID string          `json:"organization_id,omitempty"`
+	Tags           []string        `json:"tags,omitempty"`
+	CCIDs          []string        `json:"cc_ids,omitempty"`
+	CustomFields   json.RawMessage `json:"custom_fields,omitempty"`
+	CreatedAt      time.Time       `json:"created_at,omitzero"`
+	UpdatedAt      time.Time       `json:"updated_at,omitzero"`
+	Raw            json.RawMessage `json:"raw,omitempty"`
 }
 
 // Comment is one message on a ticket, public or private.
 type Comment struct {
-	ID        string
-	TicketID  string
-	AuthorID  string
-	Public    bool
-	BodyHTML  string
-	BodyText  string
-	CreatedAt time.Time
-	Raw       json.RawMessage
+	ID        string          `json:"id"`
+	TicketID  string          `json:"ticket_id"`
+	AuthorID  string          `json:"author_id,omitempty"`
+	Public    bool            `json:"public"`
+	BodyHTML  string          `json:"body_html,omitempty"`
+	BodyText  string          `json:"body_text,omitempty"`
+	CreatedAt time.Time       `json:"created_at,omitzero"`
+	Raw       json.RawMessage `json:"raw,omitempty"`
 }
 
 // Attachment is a file's metadata, attached to a comment or an article.
 type Attachment struct {
-	ID          string
-	TicketID    string
-	CommentID   string
-	ArticleID   string
-	FileName    string
-	ContentType string
-	Size        int64
-	URL         string
-	Inline      bool
-	Raw         json.RawMessage
+	ID          string          `json:"id"`
+	TicketID    string          `json:"ticket_id"`
+	CommentID   string          `json:"comment_id,omitempty"`
+	ArticleID   string          `json:"article_id,omitempty"`
+	FileName    string          `json:"file_name,omitempty"`
+	ContentType string          `json:"content_type,omitempty"`
+	Size        int64           `json:"size"`
+	URL         string          `json:"url,omitempty"`
+	Inline      bool            `json:"inline"`
+	Raw         json.RawMessage `json:"raw,omitempty"`
 }
 
 // TicketEvent is a change on a ticket other than a comment (status, assignee, ...).
 type TicketEvent struct {
-	ID        string
-	TicketID  string
-	AuthorID  string
-	Kind      string
-	Detail    json.RawMessage
-	CreatedAt time.Time
-	Raw       json.RawMessage
+	ID        string          `json:"id"`
+	TicketID  string          `json:"ticket_id"`
+	AuthorID  string          `json:"author_id,omitempty"`
+	Kind      string          `json:"kind,omitempty"`
+	Detail    json.RawMessage `json:"detail,omitempty"`
+	CreatedAt time.Time       `json:"created_at,omitzero"`
+	Raw       json.RawMessage `json:"raw,omitempty"`
 }
 
 // KBCategory is a knowledge-base category or section (ParentID set for a section).
@@ -131,16 +136,16 @@ type KBArticle struct {
 
 // KBEntry holds the columns knowledge-base categories and articles share.
 type KBEntry struct {
-	ID           string
-	ParentID     string
-	Locale       string
-	Title        string
-	BodyHTML     string
-	AuthorID     string
-	Translations json.RawMessage // a JSON object keyed by locale
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Raw          json.RawMessage
+	ID           string          `json:"id"`
+	ParentID     string          `json:"parent_id,omitempty"`
+	Locale       string          `json:"locale,omitempty"`
+	Title        string          `json:"title,omitempty"`
+	BodyHTML     string          `json:"body_html,omitempty"`
+	AuthorID     string          `json:"author_id,omitempty"`
+	Translations json.RawMessage `json:"translations,omitempty"` // a JSON object keyed by locale
+	CreatedAt    time.Time       `json:"created_at,omitzero"`
+	UpdatedAt    time.Time       `json:"updated_at,omitzero"`
+	Raw          json.RawMessage `json:"raw,omitempty"`
 }
 
 func (r *User) Stream() string         { return Users }

@@ -38,6 +38,20 @@ const PrimaryKey = "id"
 // Timestamp is the Arrow type of every time column: microseconds, UTC, no zone.
 var Timestamp arrow.DataType = &arrow.TimestampType{Unit: arrow.Microsecond}
 
+// jsonMeta marks a utf8 column that holds JSON text, so that stores can give
+// it a JSON type.
+var jsonMeta = arrow.NewMetadata([]string{"ferry:type"}, []string{"json"})
+
+// IsJSON reports whether a column of a canonical schema holds JSON text.
+func IsJSON(f arrow.Field) bool {
+	v, ok := f.Metadata.GetValue("ferry:type")
+	return ok && v == "json"
+}
+
+func jsonCol(name string) arrow.Field {
+	return arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true, Metadata: jsonMeta}
+}
+
 func str(name string, nullable bool) arrow.Field {
 	return arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: nullable}
 }
@@ -64,17 +78,17 @@ func Schema(stream string) (*arrow.Schema, error) {
 	switch stream {
 	case Users:
 		fields = []arrow.Field{str("id", false), str("role", false), str("name", true), str("email", true), str("phone", true),
-			str("organization_id", true), boolean("active"), boolean("suspended"), ts("created_at"), ts("updated_at"), str("custom_fields", true)}
+			str("organization_id", true), boolean("active"), boolean("suspended"), ts("created_at"), ts("updated_at"), jsonCol("custom_fields")}
 	case Organizations:
-		fields = []arrow.Field{str("id", false), str("name", true), strList("domains"), ts("created_at"), ts("updated_at"), str("custom_fields", true)}
+		fields = []arrow.Field{str("id", false), str("name", true), strList("domains"), ts("created_at"), ts("updated_at"), jsonCol("custom_fields")}
 	case Groups:
 		fields = []arrow.Field{str("id", false), str("name", true), ts("created_at"), ts("updated_at")}
 	case TicketFields:
-		fields = []arrow.Field{str("id", false), str("title", true), str("type", true), boolean("active"), str("options", true)}
+		fields = []arrow.Field{str("id", false), str("title", true), str("type", true), boolean("active"), jsonCol("options")}
 	case Tickets:
 		fields = []arrow.Field{str("id", false), str("subject", true), str("status", true), str("priority", true), str("type", true),
 			str("requester_id", true), str("submitter_id", true), str("assignee_id", true), str("group_id", true), str("organization_id", true),
-			strList("tags"), strList("cc_ids"), str("custom_fields", true), ts("created_at"), ts("updated_at")}
+			strList("tags"), strList("cc_ids"), jsonCol("custom_fields"), ts("created_at"), ts("updated_at")}
 	case Comments:
 		fields = []arrow.Field{str("id", false), str("ticket_id", false), str("author_id", true), boolean("public"),
 			str("body_html", true), str("body_text", true), ts("created_at")}
@@ -82,13 +96,13 @@ func Schema(stream string) (*arrow.Schema, error) {
 		fields = []arrow.Field{str("id", false), str("ticket_id", true), str("comment_id", true), str("article_id", true),
 			str("file_name", true), str("content_type", true), int64f("size"), str("url", true), boolean("inline")}
 	case TicketEvents:
-		fields = []arrow.Field{str("id", false), str("ticket_id", false), str("author_id", true), str("kind", true), str("detail", true), ts("created_at")}
+		fields = []arrow.Field{str("id", false), str("ticket_id", false), str("author_id", true), str("kind", true), jsonCol("detail"), ts("created_at")}
 	case KBCategories, KBArticles:
 		fields = []arrow.Field{str("id", false), str("parent_id", true), str("locale", true), str("title", true), str("body_html", true),
-			str("author_id", true), str("translations", true), ts("created_at"), ts("updated_at")}
+			str("author_id", true), jsonCol("translations"), ts("created_at"), ts("updated_at")}
 	default:
 		return nil, fmt.Errorf("unknown stream %q", stream)
 	}
-	fields = append(fields, str("raw", true))
+	fields = append(fields, jsonCol("raw"))
 	return arrow.NewSchema(fields, nil), nil
 }

@@ -90,6 +90,11 @@ func (s *server) readStream(ctx context.Context, st Stream, cursor []byte, send 
 	name := st.Info().Name
 	em := newEmitter(name, s.limits, send)
 	defer em.release()
+	// Say which stream is being read before anything else, so the host can
+	// name it if the read dies early.
+	if err := em.Progress(0, 0); err != nil {
+		return err
+	}
 	if err := st.Read(ctx, cursor, em); err != nil {
 		if ctx.Err() != nil {
 			return status.FromContextError(ctx.Err()).Err()

@@ -1,0 +1,219 @@
+// Package config reads a migration's ferry.yaml.
+//
+// Secrets come from the environment: any string value may use ${VAR}, which
+// is replaced by the variable's value after the YAML is parsed (so a value
+// can never change the document's structure); $${ writes a literal ${. A
+// variable that is not set is an error that names it, never its value.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the config's name inside the workspace folder.
+const FileName = "ferry.yaml"
+
+// Config is a migration's configuration.
+type Config struct {
+	Source     Source      `yaml:"source"`
+	Filter     string      `yaml:"filter,omitempty"`
+	Transforms []Transform `yaml:"transforms,omitempty"`
+	Target     Target      `yaml:"target"`
+	Options    Options     `yaml:"options,omitempty"`
+}
+
+// Source names the source plugin and its config.
+type Source struct {
+	// Plugin is the plugin's name: ferry runs ferry-source-<Plugin>.
+	Plugin string `yaml:"plugin"`
+	// SHA256 optionally pins the plugin binary's checksum.
+	SHA256 string `yaml:"sha256,omitempty"`
+	// Config is passed to the plugin as JSON.
+	Config map[string]any `yaml:"config"`
+}
+
+// Transform is one WASM transform of the chain.
+type Transform struct {
+	// WASM is the module's path, relative to the workspace folder unless
+	// absolute.
+	WASM string `yaml:"wasm"`
+	// Config is passed to the module as JSON.
+	Config map[string]any `yaml:"config,omitempty"`
+	// Streams the transform applies to; default: tickets.
+	Streams []string `yaml:"streams,omitempty"`
+}
+
+// Target is the Intercom workspace to load into.
+type Target struct {
+	Intercom Intercom `yaml:"intercom"`
+}
+
+// Intercom says how to reach Intercom.
+type Intercom struct {
+	Token string `yaml:"token"`
+	// Region is us (default), eu or au.
+	Region string `yaml:"region,omitempty"`
+	// BaseURL overrides Region, for the sandbox or a proxy.
+	BaseURL string `yaml:"base_url,omitempty"`
+	// Ceiling caps calls per 10-second window below what Intercom allows,
+	// to leave room for other apps sharing the workspace's limit.
+	Ceiling int `yaml:"ceiling,omitempty"`
+	// Concurrency is how many conversations load at once (default 8).
+	Concurrency int `yaml:"concurrency,omitempty"`
+}
+
+// Options are the migration's choices.
+type Options struct {
+	// TagMigrated, when set, tags every migrated conversation.
+	TagMigrated string `yaml:"tag_migrated,omitempty"`
+	// DefaultAdminEmail is the admin that agents without an Intercom admin
+	// of the same email are mapped to.
+	DefaultAdminEmail string `yaml:"default_admin_email,omitempty"`
+}
+
+// Load reads and checks the config at path; getenv resolves ${VAR}.
+func Load(path string, getenv func(string) (string, bool)) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := Parse(data, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse reads and checks a config document.
+func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("not valid YAML: %w", err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, errors.New("the config is empty")
+	}
+	if err := expand(&doc, "", getenv); err != nil {
+		return nil, err
+	}
+	var c Config
+	// Decode the expanded tree strictly: an unknown key is most often a typo
+	// that would otherwise silently do nothing.
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(&buf)
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("bad config: %w", err)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) validate() error {
+	var problems []string
+	if c.Source.Plugin == "" {
+		problems = append(problems, "source.plugin is missing (e.g. zendesk)")
+	}
+	ic := c.Target.Intercom
+	if ic.Token == "" {
+		problems = append(problems, "target.intercom.token is missing (use ${INTERCOM_TOKEN})")
+	}
+	switch ic.Region {
+	case "", "us", "eu", "au":
+	default:
+		problems = append(problems, fmt.Sprintf("target.intercom.region %q: want us, eu or au", ic.Region))
+	}
+	if ic.Ceiling < 0 || ic.Concurrency < 0 {
+		problems = append(problems, "target.intercom ceiling and concurrency cannot be negative")
+	}
+	for i, t := range c.Transforms {
+		if t.WASM == "" {
+			problems = append(problems, fmt.Sprintf("transforms[%d].wasm is missing", i))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// SourceConfigJSON is the source's config as the JSON the plugin gets.
+func (c *Config) SourceConfigJSON() (json.RawMessage, error) {
+	cfg := c.Source.Config
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	return json.Marshal(cfg)
+}
+
+var varRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{[^}]*\}?`)
+
+// expand replaces ${VAR} in every string scalar of the tree.
+func expand(n *yaml.Node, path string, getenv func(string) (string, bool)) error {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := path
+			if n.Kind == yaml.SequenceNode {
+				p = fmt.Sprintf("%s[%d]", path, i)
+			}
+			if err := expand(c, p, getenv); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			if err := expand(n.Content[i+1], p, getenv); err != nil {
+				return err
+			}
+		}
+	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "$") || n.ShortTag() != "!!str" {
+			return nil
+		}
+		var err error
+		n.Value = varRef.ReplaceAllStringFunc(n.Value, func(m string) string {
+			if m == "$${" {
+				return "${"
+			}
+			sub := varRef.FindStringSubmatch(m)
+			if sub[1] == "" {
+				if err == nil {
+					err = fmt.Errorf("%s: %q is not a valid ${VAR} reference", path, m)
+				}
+				return m
+			}
+			v, ok := getenv(sub[1])
+			if !ok {
+				if err == nil {
+					err = fmt.Errorf("%s: environment variable %s is not set", path, sub[1])
+				}
+				return m
+			}
+			return v
+		})
+		// The value came from the environment: keep it a string even if it
+		// looks like a number or a boolean.
+		n.Style = yaml.DoubleQuotedStyle
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+const base = `
+source:
+  plugin: zendesk
+  config: { base_url: "https://acme.zendesk.com", email: "ops@acme.example", token: "${ZENDESK_TOKEN}" }
+target:
+  intercom: { token: "${INTERCOM_TOKEN}", region: eu }
+`
+
+func TestParse(t *testing.T) {
+	vars := env(map[string]string{"ZENDESK_TOKEN": "zt-123", "INTERCOM_TOKEN": "it-456", "NUM": "0042"})
+	tests := []struct {
+		name    string
+		doc     string
+		check   func(t *testing.T, c *Config)
+		wantErr string
+	}{
+		{name: "secrets from the environment", doc: base, check: func(t *testing.T, c *Config) {
+			if c.Source.Config["token"] != "zt-123" || c.Target.Intercom.Token != "it-456" || c.Target.Intercom.Region != "eu" {
+				t.Errorf("got %+v", c)
+			}
+		}},
+		{name: "a variable stays a string", doc: base + "options: { default_admin_email: \"${NUM}\" }\n", check: func(t *testing.T, c *Config) {
+			if c.Options.DefaultAdminEmail != "0042" {
+				t.Errorf("got %q", c.Options.DefaultAdminEmail)
+			}
+		}},
+		{name: "escaped dollar", doc: strings.Replace(base, "ops@acme.example", "a$${b}", 1), check: func(t *testing.T, c *Config) {
+			if c.Source.Config["email"] != "a${b}" {
+				t.Errorf("got %q", c.Source.Config["email"])
+			}
+		}},
+		{name: "a value cannot inject YAML", doc: strings.Replace(base, "${ZENDESK_TOKEN}", "${INJECT}", 1), check: func(t *testing.T, c *Config) {
+			if c.Source.Config["token"] != "x\nfilter: evil" || c.Filter != "" {
+				t.Errorf("got %+v", c)
+			}
+		}},
+		{name: "transforms", doc: base + "transforms:\n  - wasm: t.wasm\n    config: { prefix: ZD }\n", check: func(t *testing.T, c *Config) {
+			if len(c.Transforms) != 1 || c.Transforms[0].Config["prefix"] != "ZD" {
+				t.Errorf("got %+v", c.Transforms)
+			}
+		}},
+		{name: "unset variable", doc: strings.Replace(base, "${ZENDESK_TOKEN}", "${NOPE}", 1), wantErr: "source.config.token: environment variable NOPE is not set"},
+		{name: "bad reference", doc: strings.Replace(base, "${ZENDESK_TOKEN}", "${1x}", 1), wantErr: "not a valid ${VAR} reference"},
+		{name: "unknown key", doc: base + "optoins: {}\n", wantErr: "field optoins not found"},
+		{name: "no plugin", doc: strings.Replace(base, "plugin: zendesk", "plugin: \"\"", 1), wantErr: "source.plugin is missing"},
+		{name: "bad region", doc: strings.Replace(base, "region: eu", "region: mars", 1), wantErr: `region "mars"`},
+		{name: "transform without wasm", doc: base + "transforms:\n  - config: {}\n", wantErr: "transforms[0].wasm is missing"},
+		{name: "not yaml", doc: "source: [", wantErr: "not valid YAML"},
+		{name: "empty", doc: "", wantErr: "empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vs := vars
+			if tt.name == "a value cannot inject YAML" {
+				vs = env(map[string]string{"INJECT": "x\nfilter: evil", "INTERCOM_TOKEN": "t"})
+			}
+			c, err := Parse([]byte(tt.doc), vs)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestErrorsNeverShowSecrets(t *testing.T) {
+	doc := base + "target2: x\n"
+	_, err := Parse([]byte(doc), env(map[string]string{"ZENDESK_TOKEN": "zt-secret", "INTERCOM_TOKEN": "it-secret"}))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("error shows a secret: %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(base))
+	f.Add([]byte("source: {plugin: csv}\ntarget: {intercom: {token: x}}\n"))
+	f.Add([]byte("a: ${"))
+	f.Add([]byte("- $${x}\n- ${Y}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, env(map[string]string{"Y": "y", "ZENDESK_TOKEN": "z", "INTERCOM_TOKEN": "i"}))
+		if err == nil && (c.Source.Plugin == "" || c.Target.Intercom.Token == "") {
+			t.Fatalf("accepted a config without plugin or token: %q", data)
+		}
+	})
+}

@@ -1,0 +1,236 @@
+package stage
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/ferryhq/ferry/sdk/schema"
+)
+
+// Ingest stages a source's read. Batches go into their stream tables through
+// DuckDB's Arrow scan, without copying rows one by one, inside a transaction
+// that the next checkpoint commits together with its cursor: a crash loses
+// at most what came after the last checkpoint, and a resumed read starts
+// right there.
+type Ingest struct {
+	w     *Workspace
+	conn  *sql.Conn
+	arrow *duckdb.Arrow
+	runID int64
+	inTx  bool
+	views int
+	// rows staged per stream: pending since the last commit, and committed.
+	pending   map[string]int64
+	committed map[string]int64
+}
+
+// NewIngest starts staging for run runID. Close it when done.
+func (w *Workspace) NewIngest(ctx context.Context, runID int64) (*Ingest, error) {
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start staging: %w", err)
+	}
+	var ar *duckdb.Arrow
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("not a driver connection: %T", dc)
+		}
+		ar, err = duckdb.NewArrowFromConn(c)
+		return err
+	})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("start staging: open Arrow interface: %w", err)
+	}
+	return &Ingest{w: w, conn: conn, arrow: ar, runID: runID, pending: map[string]int64{}, committed: map[string]int64{}}, nil
+}
+
+func (in *Ingest) begin(ctx context.Context) error {
+	if in.inTx {
+		return nil
+	}
+	if _, err := in.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fmt.Errorf("begin staging transaction: %w", err)
+	}
+	in.inTx = true
+	return nil
+}
+
+// Batch stages a batch of a canonical stream's records, replacing rows with
+// the same id (a delta read brings changed records again).
+func (in *Ingest) Batch(ctx context.Context, stream string, rec arrow.RecordBatch) error {
+	if err := checkSchema(stream, rec.Schema()); err != nil {
+		return err
+	}
+	if err := in.begin(ctx); err != nil {
+		return err
+	}
+	extra := map[string]string{"_run_id": fmt.Sprint(in.runID), "_extracted_at": "now()::TIMESTAMP"}
+	if err := in.insert(ctx, stream, rec, extra); err != nil {
+		return fmt.Errorf("stage %d %s: %w", rec.NumRows(), stream, err)
+	}
+	in.pending[stream] += rec.NumRows()
+	return nil
+}
+
+// insert upserts rec into table through an Arrow view. extra gives SQL
+// expressions for the table's columns that the batch does not have.
+func (in *Ingest) insert(ctx context.Context, table string, rec arrow.RecordBatch, extra map[string]string) error {
+	in.views++
+	view := fmt.Sprintf("ferry_batch_%d", in.views)
+	rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+	if err != nil {
+		return err
+	}
+	defer rdr.Release()
+	release, err := in.arrow.RegisterView(rdr, view)
+	if err != nil {
+		return fmt.Errorf("register Arrow view: %w", err)
+	}
+	defer release()
+	defer in.conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+quoteIdent(view))
+
+	var cols, exprs []string
+	for _, f := range rec.Schema().Fields() {
+		cols = append(cols, quoteIdent(f.Name))
+		if schema.IsJSON(f) {
+			exprs = append(exprs, fmt.Sprintf("CAST(%s AS JSON)", quoteIdent(f.Name)))
+		} else {
+			exprs = append(exprs, quoteIdent(f.Name))
+		}
+	}
+	for col, expr := range extra {
+		cols = append(cols, quoteIdent(col))
+		exprs = append(exprs, expr)
+	}
+	q := fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) SELECT %s FROM %s",
+		quoteIdent(table), strings.Join(cols, ", "), strings.Join(exprs, ", "), quoteIdent(view))
+	if _, err := in.conn.ExecContext(ctx, q); err != nil {
+		return err
+	}
+	// A record staged now is no longer one the extract failed or skipped.
+	if entity := EntityOfStream(table); entity != "" {
+		if _, err := in.conn.ExecContext(ctx, fmt.Sprintf(
+			"DELETE FROM ledger WHERE stage = 'extract' AND entity = ? AND source_id IN (SELECT id FROM %s)", quoteIdent(view)), entity); err != nil {
+			return fmt.Errorf("clear earlier extract outcomes: %w", err)
+		}
+	}
+	return nil
+}
+
+// Checkpoint commits every batch staged since the last checkpoint together
+// with stream's cursor. An empty cursor commits without moving the cursor.
+func (in *Ingest) Checkpoint(ctx context.Context, stream string, cursor []byte) error {
+	if err := in.begin(ctx); err != nil {
+		return err
+	}
+	if len(cursor) > 0 {
+		if _, err := in.conn.ExecContext(ctx,
+			`INSERT OR REPLACE INTO checkpoints (stream, cursor, run_id, committed_at) VALUES (?, ?, ?, now()::TIMESTAMP)`,
+			stream, cursor, in.runID); err != nil {
+			return fmt.Errorf("record checkpoint of %s: %w", stream, err)
+		}
+	}
+	if _, err := in.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		in.inTx = false
+		return fmt.Errorf("commit checkpoint of %s: %w", stream, err)
+	}
+	in.inTx = false
+	for s, n := range in.pending {
+		in.committed[s] += n
+	}
+	clear(in.pending)
+	return nil
+}
+
+// RecordError records a record the source could not read as failed at
+// extract; it is committed with the next checkpoint.
+func (in *Ingest) RecordError(ctx context.Context, stream, sourceID, reason string) error {
+	return in.outcome(ctx, stream, sourceID, Failed, reason)
+}
+
+// RecordSkipped records a record the source has but that is not to be
+// migrated; it is committed with the next checkpoint.
+func (in *Ingest) RecordSkipped(ctx context.Context, stream, sourceID, reason string) error {
+	return in.outcome(ctx, stream, sourceID, Skipped, reason)
+}
+
+func (in *Ingest) outcome(ctx context.Context, stream, sourceID, outcome, reason string) error {
+	if err := in.begin(ctx); err != nil {
+		return err
+	}
+	entity := EntityOfStream(stream)
+	if entity == "" {
+		entity = stream
+	}
+	if _, err := in.conn.ExecContext(ctx,
+		`INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, stage, run_id, recorded_at) VALUES (?, ?, ?, ?, 'extract', ?, now()::TIMESTAMP)`,
+		entity, sourceID, outcome, reason, in.runID); err != nil {
+		return fmt.Errorf("record %s %s %s as %s: %w", stream, sourceID, entity, outcome, err)
+	}
+	return nil
+}
+
+// Committed returns the rows committed per stream so far.
+func (in *Ingest) Committed() map[string]int64 {
+	out := make(map[string]int64, len(in.committed))
+	for k, v := range in.committed {
+		out[k] = v
+	}
+	return out
+}
+
+// Close rolls back whatever no checkpoint committed and releases the
+// connection.
+func (in *Ingest) Close() error {
+	if in.inTx {
+		in.conn.ExecContext(context.Background(), "ROLLBACK")
+		in.inTx = false
+	}
+	return in.conn.Close()
+}
+
+// checkSchema refuses a batch whose columns are not its stream's.
+func checkSchema(stream string, got *arrow.Schema) error {
+	want, err := schema.Schema(stream)
+	if err != nil {
+		return err
+	}
+	if got.NumFields() != want.NumFields() {
+		return fmt.Errorf("batch of %s has %d columns, the stream has %d", stream, got.NumFields(), want.NumFields())
+	}
+	for i, f := range want.Fields() {
+		g := got.Field(i)
+		if g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) {
+			return fmt.Errorf("batch of %s: column %d is %s %s, want %s %s", stream, i, g.Name, g.Type, f.Name, f.Type)
+		}
+	}
+	return nil
+}
+
+// Cursors returns every stream's last committed cursor.
+func (w *Workspace) Cursors(ctx context.Context) (map[string][]byte, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT stream, cursor FROM checkpoints`)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var s string
+		var c []byte
+		if err := rows.Scan(&s, &c); err != nil {
+			return nil, fmt.Errorf("read checkpoints: %w", err)
+		}
+		out[s] = c
+	}
+	return out, rows.Err()
+}

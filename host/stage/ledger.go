@@ -1,0 +1,146 @@
+package stage
+
+import (
+	"context"
+	"fmt"
+)
+
+// Run statuses.
+const (
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+)
+
+// StartRun records the start of a command that changes the workspace and
+// returns its run id.
+func (w *Workspace) StartRun(ctx context.Context, command string) (int64, error) {
+	var id int64
+	err := w.db.QueryRowContext(ctx,
+		`INSERT INTO runs (command, started_at, status) VALUES (?, now()::TIMESTAMP, ?) RETURNING id`, command, RunRunning).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("record the start of %s: %w", command, err)
+	}
+	return id, nil
+}
+
+// FinishRun records how a run ended.
+func (w *Workspace) FinishRun(ctx context.Context, id int64, status, detail string) error {
+	if _, err := w.db.ExecContext(ctx,
+		`UPDATE runs SET finished_at = now()::TIMESTAMP, status = ?, detail = ? WHERE id = ?`, status, detail, id); err != nil {
+		return fmt.Errorf("record the end of run %d: %w", id, err)
+	}
+	return nil
+}
+
+// Outcome is what happened to one record.
+type Outcome struct {
+	Entity     string // EntityCompanies, ...
+	SourceID   string
+	Outcome    string // Migrated, Failed or Skipped
+	Reason     string // why it failed or was skipped
+	IntercomID string // the object created, when migrated
+	Stage      string // extract, transform or load
+	RunID      int64
+}
+
+// SetOutcome records a record's outcome in the ledger and, for a migrated
+// record with an Intercom id, in the id map, in one transaction: a rerun
+// never creates an object twice.
+func (w *Workspace) SetOutcome(ctx context.Context, o Outcome) error {
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record %s %s: %w", o.Entity, o.SourceID, err)
+	}
+	defer tx.Rollback()
+	if o.Outcome == Migrated && o.IntercomID != "" {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO id_map (entity, source_id, intercom_id, run_id, created_at) VALUES (?, ?, ?, ?, now()::TIMESTAMP)
+			 ON CONFLICT DO NOTHING`, o.Entity, o.SourceID, o.IntercomID, o.RunID); err != nil {
+			return fmt.Errorf("map %s %s to %s: %w", o.Entity, o.SourceID, o.IntercomID, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)`,
+		o.Entity, o.SourceID, o.Outcome, nullIfEmpty(o.Reason), nullIfEmpty(o.IntercomID), o.Stage, o.RunID); err != nil {
+		return fmt.Errorf("record %s %s as %s: %w", o.Entity, o.SourceID, o.Outcome, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record %s %s as %s: %w", o.Entity, o.SourceID, o.Outcome, err)
+	}
+	return nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// IDMap returns source id → Intercom id for every object of entity that
+// ferry created.
+func (w *Workspace) IDMap(ctx context.Context, entity string) (map[string]string, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT source_id, intercom_id FROM id_map WHERE entity = ?`, entity)
+	if err != nil {
+		return nil, fmt.Errorf("read the id map of %s: %w", entity, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var s, i string
+		if err := rows.Scan(&s, &i); err != nil {
+			return nil, fmt.Errorf("read the id map of %s: %w", entity, err)
+		}
+		out[s] = i
+	}
+	return out, rows.Err()
+}
+
+// EntityCounts are one entity's line of the summary.
+type EntityCounts struct {
+	Entity    string `json:"-"`
+	Available int64  `json:"available"`
+	Migrated  int64  `json:"migrated"`
+	Failed    int64  `json:"failed"`
+	Skipped   int64  `json:"skipped"`
+}
+
+// SummaryEntities are the summary's entities in the order it shows them.
+func SummaryEntities() []string {
+	return []string{EntityTickets, EntityComments, EntityAttachments, EntityContacts, EntityCompanies}
+}
+
+// Summary returns the four-column summary (available, migrated, failed,
+// skipped) of every entity, in SummaryEntities order, with zero lines for
+// entities the workspace has none of.
+func (w *Workspace) Summary(ctx context.Context) ([]EntityCounts, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT entity, available, migrated, failed, skipped FROM migration_summary`)
+	if err != nil {
+		return nil, fmt.Errorf("read the migration summary: %w", err)
+	}
+	defer rows.Close()
+	got := map[string]EntityCounts{}
+	for rows.Next() {
+		var c EntityCounts
+		if err := rows.Scan(&c.Entity, &c.Available, &c.Migrated, &c.Failed, &c.Skipped); err != nil {
+			return nil, fmt.Errorf("read the migration summary: %w", err)
+		}
+		got[c.Entity] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the migration summary: %w", err)
+	}
+	var out []EntityCounts
+	for _, e := range SummaryEntities() {
+		c := got[e]
+		c.Entity = e
+		out = append(out, c)
+		delete(got, e)
+	}
+	for _, c := range got { // entities a later ferry added; keep them visible
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -1,0 +1,280 @@
+package stage
+
+import (
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferryhq/ferry/sdk/schema"
+)
+
+func openTest(t *testing.T) *Workspace {
+	t.Helper()
+	w, err := Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+func batch(t *testing.T, recs ...schema.Record) arrow.RecordBatch {
+	t.Helper()
+	b, err := schema.NewBuilder(memory.NewGoAllocator(), recs[0].Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Release()
+	for _, r := range recs {
+		if err := b.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+func count(t *testing.T, w *Workspace, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := w.DB().QueryRowContext(t.Context(), q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func TestIngestCommitsAtCheckpointsOnly(t *testing.T) {
+	ctx := t.Context()
+	w := openTest(t)
+	run, err := w.StartRun(ctx, "extract")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := w.NewIngest(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)
+	b1 := batch(t, &schema.Ticket{ID: "1", Subject: "one", Tags: []string{"a"}, CreatedAt: created, Raw: json.RawMessage(`{"id":1}`)},
+		&schema.Ticket{ID: "2", Subject: "two", CustomFields: json.RawMessage(`{"9":"x"}`)})
+	defer b1.Release()
+	if err := in.Batch(ctx, schema.Tickets, b1); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Checkpoint(ctx, schema.Tickets, []byte("cursor-1")); err != nil {
+		t.Fatal(err)
+	}
+	// A batch after the last checkpoint is lost when the read dies.
+	b2 := batch(t, &schema.Ticket{ID: "3", Subject: "three"})
+	defer b2.Release()
+	if err := in.Batch(ctx, schema.Tickets, b2); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.RecordError(ctx, schema.Tickets, "4", "bad record"); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, w, "SELECT count(*) FROM tickets"); n != 2 {
+		t.Errorf("staged %d tickets, want the 2 committed", n)
+	}
+	if n := count(t, w, "SELECT count(*) FROM ledger"); n != 0 {
+		t.Errorf("ledger has %d rows, want none: the record error was not committed", n)
+	}
+	cur, err := w.Cursors(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cur[schema.Tickets]) != "cursor-1" {
+		t.Errorf("cursor = %q, want cursor-1", cur[schema.Tickets])
+	}
+
+	// A resumed read upserts: ticket 2 changes, ticket 3 arrives; an empty
+	// cursor commits without moving the cursor.
+	in, err = w.NewIngest(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	b3 := batch(t, &schema.Ticket{ID: "2", Subject: "two, changed"}, &schema.Ticket{ID: "3", Subject: "three"})
+	defer b3.Release()
+	if err := in.Batch(ctx, schema.Tickets, b3); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.RecordSkipped(ctx, schema.Tickets, "5", "deleted in the source"); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Checkpoint(ctx, schema.Tickets, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, w, "SELECT count(*) FROM tickets"); n != 3 {
+		t.Errorf("staged %d tickets, want 3", n)
+	}
+	if n := count(t, w, "SELECT count(*) FROM tickets WHERE subject = 'two, changed'"); n != 1 {
+		t.Error("the delta did not replace ticket 2")
+	}
+	if n := count(t, w, "SELECT count(*) FROM tickets WHERE list_contains(tags, 'a') AND (raw->>'id') = '1' AND created_at = TIMESTAMP '2024-05-01 09:00:00'"); n != 1 {
+		t.Error("ticket 1's list, JSON and timestamp columns did not survive staging")
+	}
+	if cur, _ := w.Cursors(ctx); string(cur[schema.Tickets]) != "cursor-1" {
+		t.Errorf("an empty cursor moved the cursor to %q", cur[schema.Tickets])
+	}
+	if got := in.Committed()[schema.Tickets]; got != 2 {
+		t.Errorf("Committed = %d, want 2", got)
+	}
+}
+
+func TestIngestRefusesForeignSchema(t *testing.T) {
+	w := openTest(t)
+	in, err := w.NewIngest(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	b := batch(t, &schema.Comment{ID: "1", TicketID: "1"})
+	defer b.Release()
+	err = in.Batch(t.Context(), schema.Tickets, b)
+	if err == nil || !strings.Contains(err.Error(), "batch of tickets") {
+		t.Fatalf("err = %v, want a schema mismatch", err)
+	}
+}
+
+func TestRecordsRoundTrip(t *testing.T) {
+	ctx := t.Context()
+	w := openTest(t)
+	in, err := w.NewIngest(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []schema.Record{
+		&schema.Comment{ID: "10", TicketID: "1", AuthorID: "7", Public: true, BodyHTML: "<p>hi</p>", BodyText: "hi", CreatedAt: time.Date(2023, 1, 2, 3, 4, 5, 6000, time.UTC), Raw: json.RawMessage(`{"id":10}`)},
+		&schema.Comment{ID: "11", TicketID: "1", AuthorID: "8", BodyText: "note", CreatedAt: time.Date(2023, 1, 2, 4, 0, 0, 0, time.UTC)},
+	}
+	b := batch(t, want...)
+	defer b.Release()
+	if err := in.Batch(ctx, schema.Comments, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Checkpoint(ctx, schema.Comments, nil); err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	var got []schema.Record
+	if err := w.Records(ctx, schema.Comments, "comments", "ticket_id = '1'", "created_at", func(r schema.Record) error {
+		got = append(got, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, _ := json.Marshal(got[i])
+		e, _ := json.Marshal(want[i])
+		if string(g) != string(e) {
+			t.Errorf("record %d:\n got %s\nwant %s", i, g, e)
+		}
+	}
+}
+
+func TestOutcomesAndSummary(t *testing.T) {
+	ctx := t.Context()
+	w := openTest(t)
+	in, err := w.NewIngest(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := batch(t, &schema.Organization{ID: "o1"}, &schema.Organization{ID: "o2"}, &schema.Organization{ID: "o3"})
+	defer b.Release()
+	if err := in.Batch(ctx, schema.Organizations, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.RecordError(ctx, schema.Organizations, "o4", "unreadable"); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Checkpoint(ctx, schema.Organizations, nil); err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	for _, o := range []Outcome{
+		{Entity: EntityCompanies, SourceID: "o1", Outcome: Migrated, IntercomID: "c1", Stage: "load", RunID: 1},
+		{Entity: EntityCompanies, SourceID: "o2", Outcome: Failed, Reason: "400 parameter_invalid", Stage: "load", RunID: 1},
+		{Entity: EntityCompanies, SourceID: "o2", Outcome: Migrated, IntercomID: "c2", Stage: "load", RunID: 2},
+		{Entity: EntityCompanies, SourceID: "o3", Outcome: Skipped, Reason: "filtered", Stage: "load", RunID: 2},
+	} {
+		if err := w.SetOutcome(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, err := w.IDMap(ctx, EntityCompanies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 2 || ids["o1"] != "c1" || ids["o2"] != "c2" {
+		t.Errorf("id map = %v", ids)
+	}
+	sum, err := w.Summary(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var companies EntityCounts
+	for _, c := range sum {
+		if c.Entity == EntityCompanies {
+			companies = c
+		}
+	}
+	want := EntityCounts{Entity: EntityCompanies, Available: 4, Migrated: 2, Failed: 1, Skipped: 1}
+	if companies != want {
+		t.Errorf("companies = %+v, want %+v", companies, want)
+	}
+	if sum[0].Entity != EntityTickets || sum[0].Available != 0 {
+		t.Errorf("summary must list tickets first, even with none: %+v", sum[0])
+	}
+}
+
+func TestOpenRefusesNewerAndForeignFiles(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	w, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.DB().ExecContext(ctx, `UPDATE ferry_meta SET value = '99' WHERE key = 'schema_version'`); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if _, err := Open(ctx, dir); err == nil || !strings.Contains(err.Error(), "newer ferry") {
+		t.Errorf("err = %v, want a newer-ferry refusal", err)
+	}
+
+	foreign := t.TempDir()
+	if err := os.WriteFile(filepath.Join(foreign, FileName), []byte("not a database, just text"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, foreign); err == nil {
+		t.Error("a text file opened as a workspace")
+	}
+}
+
+func TestWorkspaceFilesAreOwnerOnly(t *testing.T) {
+	w := openTest(t)
+	fi, err := os.Stat(w.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		t.Errorf("%s has mode %v, want owner-only", w.Path(), perm)
+	}
+	var n sql.NullInt64
+	if err := w.DB().QueryRow(`SELECT count(*) FROM runs`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,129 @@
+package schema
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+func TestEveryStreamHasSchemaAndRecord(t *testing.T) {
+	for _, name := range StreamNames() {
+		sc, err := Schema(name)
+		if err != nil {
+			t.Fatalf("Schema(%s): %v", name, err)
+		}
+		if sc.Field(0).Name != "id" || sc.Field(sc.NumFields()-1).Name != "raw" {
+			t.Errorf("%s: columns must start with id and end with raw, got %v", name, sc)
+		}
+		r, err := New(name)
+		if err != nil {
+			t.Fatalf("New(%s): %v", name, err)
+		}
+		if r.Stream() != name {
+			t.Errorf("New(%s).Stream() = %s", name, r.Stream())
+		}
+		// Appending an empty record must use exactly the schema's columns.
+		b, err := NewBuilder(memory.NewGoAllocator(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Append(r); err != nil {
+			t.Fatal(err)
+		}
+		rec := b.NewRecordBatch()
+		if rec.NumRows() != 1 || int(rec.NumCols()) != sc.NumFields() {
+			t.Errorf("%s: batch %d rows × %d cols, schema has %d", name, rec.NumRows(), rec.NumCols(), sc.NumFields())
+		}
+		rec.Release()
+		b.Release()
+	}
+	if _, err := Schema("nope"); err == nil {
+		t.Error("Schema of an unknown stream must fail")
+	}
+}
+
+func TestBuilderValues(t *testing.T) {
+	created := time.Date(2024, 3, 1, 12, 30, 0, 0, time.UTC)
+	b, err := NewBuilder(memory.NewGoAllocator(), Tickets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Release()
+	tk := &Ticket{ID: "42", Subject: "Printer on fire", Tags: []string{"vip", "printer"}, CustomFields: json.RawMessage(`{"7":"x"}`), CreatedAt: created, Raw: json.RawMessage(`{"id":42}`)}
+	if err := b.Append(tk); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append(&Ticket{ID: "43"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.Bytes(), Size(tk)+Size(&Ticket{ID: "43"}); got != want {
+		t.Errorf("Bytes() = %d, Size sum = %d", got, want)
+	}
+	if err := b.Append(&Comment{ID: "1", TicketID: "42"}); err == nil {
+		t.Error("appending a comment to a tickets batch must fail")
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	if b.Rows() != 0 || b.Bytes() != 0 {
+		t.Error("NewRecordBatch must reset the builder")
+	}
+	col := func(name string) int { return rec.Schema().FieldIndices(name)[0] }
+	if got := rec.Column(col("subject")).(*array.String).Value(0); got != "Printer on fire" {
+		t.Errorf("subject = %q", got)
+	}
+	if !rec.Column(col("subject")).IsNull(1) {
+		t.Error("an empty optional string must be null")
+	}
+	if !rec.Column(col("created_at")).IsNull(1) {
+		t.Error("a zero time must be null")
+	}
+	if got := int64(rec.Column(col("created_at")).(*array.Timestamp).Value(0)); got != created.UnixMicro() {
+		t.Errorf("created_at = %d, want %d", got, created.UnixMicro())
+	}
+	tags := rec.Column(col("tags")).(*array.List)
+	if tags.IsNull(1) {
+		t.Error("an absent list must be stored empty, not null")
+	}
+	if s, e := tags.ValueOffsets(0); e-s != 2 {
+		t.Errorf("row 0 has %d tags, want 2", e-s)
+	}
+}
+
+func TestDecodeJSON(t *testing.T) {
+	tests := []struct {
+		name, stream, in string
+		wantErr          string
+	}{
+		{"ticket", Tickets, `{"id":"1","subject":"s","tags":["a"],"created_at":"2024-01-02T03:04:05.000006Z","raw":{"x":1}}`, ""},
+		{"no id", Tickets, `{"subject":"s"}`, "no id"},
+		{"bad json", Comments, `{"id":`, "decode comments"},
+		{"unknown stream", "nope", `{}`, "unknown stream"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := DecodeJSON(tt.stream, []byte(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ := json.Marshal(r)
+			r2, err := DecodeJSON(tt.stream, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out2, _ := json.Marshal(r2)
+			if string(out) != string(out2) {
+				t.Errorf("round trip changed the record:\n%s\n%s", out, out2)
+			}
+		})
+	}
+}
