@@ -1,0 +1,18 @@
+// Package sandbox is an in-memory server that speaks the parts of
+// Intercom's REST API (version 2.16) that ferry's client calls, with
+// Intercom's shapes, limits and errors: bearer-token auth, the
+// Intercom-Version header, X-RateLimit-* headers and 429s, 409 on duplicate
+// contacts, company upserts, conversations that keep the created_at of a
+// migration, and the 500-part cap on a fetched conversation.
+//
+// It backs `ferry sandbox`, the demo and end-to-end tests. A [Server] is an
+// http.Handler; serve it on loopback with net/http or httptest. Besides HTTP,
+// [Server.Snapshot] lets Go tests see exactly what was created, and
+// [Server.Stats] counts the calls received per endpoint and status.
+//
+// What it does not emulate: endpoints outside the client's set (data
+// attributes, tickets, articles, notes, …) answer 404 not_found; custom
+// attributes are accepted without being declared first; search sees new
+// contacts at once (Intercom indexes them with a delay); attachment URLs are
+// not downloaded.
+package sandbox
