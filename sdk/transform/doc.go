@@ -35,10 +35,10 @@
 // A [Record] is a row of one of the canonical streams of sdk/schema, as a JSON
 // object keyed by column name: ids are strings, timestamps RFC 3339 strings in
 // UTC, lists arrays, custom_fields, options, translations, detail and raw
-// embedded JSON values, and null stands for null. Raw is the source system's
-// own record, for fields the canonical model does not name. A Record decodes
-// only the fields a transform reads, and a record the transform does not
-// change goes back to ferry byte for byte.
+// embedded JSON values, and a null column is null or absent. Raw is the
+// source system's own record, for fields the canonical model does not name. A
+// Record reads only as far as the columns a transform asks for, and a record
+// the transform does not change goes back to ferry byte for byte.
 //
 // # The ABI, version 1
 //

@@ -1,7 +1,9 @@
 package transform
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -61,28 +63,27 @@ func (in *Instance) Transform(format uint32, batch []byte) []byte {
 	if format != FormatJSON {
 		return errorReply(fmt.Sprintf("unsupported batch format %d (this module reads %d)", format, formats))
 	}
-	var b struct {
-		Stream  string            `json:"stream"`
-		Records []json.RawMessage `json:"records"`
-	}
-	if err := json.Unmarshal(batch, &b); err != nil {
+	batch = bytes.TrimSpace(batch)
+	stream, records, err := readBatch(batch)
+	if err != nil {
 		return errorReply(fmt.Sprintf("decode batch: %v", err))
 	}
-	ctx := &Context{stream: b.Stream, config: in.config, log: in.log}
+	ctx := &Context{stream: stream, config: in.config, log: in.log}
 	// Records usually come back the size they went in; a little more for
 	// the result wrappers and for what transforms add.
 	out := make([]byte, 0, len(batch)+len(batch)/8+64)
 	out = append(out, `{"results":[`...)
 	panicked := false
-	for i, raw := range b.Records {
+	for i, rec := range records {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		if len(raw) == 0 || raw[0] != '{' {
+		raw := batch[rec.start:rec.end]
+		if raw[0] != '{' {
 			out = appendError(out, "record is not a JSON object")
 			continue
 		}
-		res, stack := in.call(ctx, &Record{src: raw})
+		res, stack := in.call(ctx, newRecord(raw))
 		if stack != nil && !panicked {
 			// One stack per batch is enough to find the bug, and a panic on
 			// every record must not flood ferry's log.
@@ -92,6 +93,41 @@ func (in *Instance) Transform(format uint32, batch []byte) []byte {
 		out = appendResult(out, res)
 	}
 	return append(out, "]}"...)
+}
+
+// readBatch finds a JSON v1 batch's stream and the spans of its records. The
+// batch is not validated again here: ferry sends well-formed JSON, and a pass
+// over every byte is what a module can least afford (see scan.go).
+func readBatch(batch []byte) (stream string, records []span, err error) {
+	if len(batch) == 0 || batch[0] != '{' {
+		return "", nil, errors.New("not a JSON object")
+	}
+	for i := 1; ; {
+		m, ok := nextMember(batch, i)
+		if !ok {
+			return stream, records, nil
+		}
+		i = m.next
+		value := batch[m.value.start:m.value.end]
+		switch string(batch[m.name.start:m.name.end]) {
+		case "stream":
+			if stream, ok = unquote(value); !ok {
+				return "", nil, errors.New("stream is not a string")
+			}
+		case "records":
+			if len(value) == 0 || value[0] != '[' {
+				return "", nil, errors.New("records is not an array")
+			}
+			for j := m.value.start + 1; ; {
+				elem, ok := nextElement(batch, j)
+				if !ok || elem.end > m.value.end {
+					break
+				}
+				records = append(records, elem)
+				j = elem.end
+			}
+		}
+	}
 }
 
 // call runs the handler on one record; a panic fails that record alone.

@@ -21,7 +21,7 @@ func marshalNoHTML(t testing.TB, s string) string {
 
 func TestAppendJSONString(t *testing.T) {
 	tests := []string{
-		"", "plain", `"quoted"`, `back\slash`, "tab\tnew\nline\r", "\x00\x01\x1f\x7f",
+		"", "plain", `"quoted"`, `back\slash`, "tab\tnew\nline\r", "\b\f", "\x00\x01\x1f\x7f",
 		"<b>&amp;</b>", "naïve café 日本語 🔥", "\u2028\u2029", "bad \xff utf8", "\xed\xa0\x80",
 	}
 	for _, s := range tests {
@@ -33,7 +33,7 @@ func TestAppendJSONString(t *testing.T) {
 }
 
 func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "a\"b", "\x00", "\u2028", "\xff", "é"} {
+	for _, s := range []string{"", "a\"b", "\x00", "\f", "\u2028", "\xff", "é"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -4,32 +4,48 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
 )
 
 // Record is one row of a canonical stream: a JSON object keyed by column
-// name. It splits the object into fields only when a field is first read or
-// written, and decodes a field's value only when asked, so a transform pays
-// for what it touches; a record that is never changed is written back exactly
-// as it arrived.
+// name. It reads only as far into the object as the columns a transform asks
+// for, decodes a value only when asked, and writes a changed record back as
+// the bytes it arrived as with the changed values spliced in and new columns
+// added at the end. A transform pays for the columns it touches, not for the
+// record: inside a module every byte looked at costs, and records carry the
+// whole source record in raw.
 //
-// Getters are lenient: a column that is absent, null or of another JSON type
-// reads as the zero value, because canonical columns are nullable and a
-// transform should not need an error path for every read. [Record.Decode]
-// reports errors for when it matters.
+// A column that is null may also be absent (sdk/schema's JSON form leaves
+// null and empty columns out). Getters are lenient: a column that is absent,
+// null or of another JSON type reads as the zero value, because canonical
+// columns are nullable and a transform should not need an error path for
+// every read. [Record.Decode] reports errors for when it matters.
 type Record struct {
-	src    json.RawMessage            // the object as received
-	fields map[string]json.RawMessage // nil until a field is touched
-	dirty  bool                       // a field was set since src
+	src     []byte  // the object as received
+	fields  []field // the members scanned so far, in order, then the columns added
+	scanned int     // where in src the scan for members resumes
+	done    bool    // every member of src is in fields
+	dirty   bool    // a value was set
+}
+
+// field is a member of the record: one of src's, found by the scan, or one
+// added by a setter.
+type field struct {
+	name       string // set only when it cannot be read from src: escaped or added
+	nameStart  int    // the name's span in src, inside the quotes
+	nameEnd    int
+	valueStart int // the value's span in src
+	valueEnd   int
+	value      []byte // the value set, nil when it is src's
+	added      bool   // not one of src's members
 }
 
 // NewRecord returns an empty record, for a [Split] that builds records rather
 // than deriving them with [Record.Clone].
 func NewRecord() *Record {
-	return &Record{src: json.RawMessage("{}"), fields: map[string]json.RawMessage{}, dirty: true}
+	return &Record{src: []byte("{}"), scanned: 2, done: true}
 }
 
 // ParseRecord returns the record held by a JSON object.
@@ -38,33 +54,74 @@ func ParseRecord(data []byte) (*Record, error) {
 	if len(data) == 0 || data[0] != '{' || !json.Valid(data) {
 		return nil, fmt.Errorf("record is not a JSON object: %.40q", data)
 	}
-	return &Record{src: data}, nil
+	return newRecord(data), nil
 }
 
-// split parses src into fields on first use. src is a valid JSON object (see
-// ParseRecord), so the error cannot happen; a map that stays empty is the
-// safe reading of one that somehow did.
-func (r *Record) split() {
-	if r.fields != nil {
-		return
+// newRecord returns the record of a JSON object that starts with '{'.
+func newRecord(src []byte) *Record {
+	return &Record{src: src, scanned: 1}
+}
+
+// find returns the index of the named column in r.fields, or -1, scanning
+// src only as far as the column.
+func (r *Record) find(name string) int {
+	for i := range r.fields {
+		if r.is(&r.fields[i], name) {
+			return i
+		}
 	}
-	r.fields = make(map[string]json.RawMessage)
-	_ = json.Unmarshal(r.src, &r.fields)
+	for !r.done {
+		m, ok := nextMember(r.src, r.scanned)
+		if !ok {
+			r.done = true
+			break
+		}
+		r.scanned = m.next
+		f := field{nameStart: m.name.start, nameEnd: m.name.end, valueStart: m.value.start, valueEnd: m.value.end}
+		if bytes.IndexByte(r.src[f.nameStart:f.nameEnd], '\\') >= 0 {
+			f.name, _ = unquote(r.src[f.nameStart-1 : f.nameEnd+1])
+		}
+		if r.fields == nil {
+			// Most transforms touch a few columns.
+			r.fields = make([]field, 0, 4)
+		}
+		r.fields = append(r.fields, f)
+		if r.is(&f, name) {
+			return len(r.fields) - 1
+		}
+	}
+	return -1
+}
+
+// is reports whether f is the named column, without allocating when the
+// name is read from src.
+func (r *Record) is(f *field, name string) bool {
+	if f.name != "" || f.added {
+		return f.name == name
+	}
+	return string(r.src[f.nameStart:f.nameEnd]) == name
+}
+
+func (r *Record) valueOf(f *field) []byte {
+	if f.value != nil {
+		return f.value
+	}
+	return r.src[f.valueStart:f.valueEnd]
 }
 
 // Has reports whether the record has the column, null or not.
 func (r *Record) Has(name string) bool {
-	r.split()
-	_, ok := r.fields[name]
-	return ok
+	return r.find(name) >= 0
 }
 
 // Get returns a column's JSON value as it is, and whether the record has it.
 // The value is shared with the record: copy it before changing it.
 func (r *Record) Get(name string) (json.RawMessage, bool) {
-	r.split()
-	v, ok := r.fields[name]
-	return v, ok
+	i := r.find(name)
+	if i < 0 {
+		return nil, false
+	}
+	return r.valueOf(&r.fields[i]), true
 }
 
 // Decode decodes a column's value into v, as json.Unmarshal does. An absent
@@ -91,10 +148,13 @@ func (r *Record) Set(name string, v any) error {
 	return nil
 }
 
-func (r *Record) setRaw(name string, v json.RawMessage) {
-	r.split()
-	r.fields[name] = v
+func (r *Record) setRaw(name string, v []byte) {
 	r.dirty = true
+	if i := r.find(name); i >= 0 {
+		r.fields[i].value = v
+		return
+	}
+	r.fields = append(r.fields, field{name: name, value: v, added: true})
 }
 
 // ID returns the record's id, the primary key of every canonical stream.
@@ -103,17 +163,7 @@ func (r *Record) ID() string { return r.String("id") }
 // String returns a string column, or "" when it is absent, null or not a string.
 func (r *Record) String(name string) string {
 	raw, _ := r.Get(name)
-	if len(raw) < 2 || raw[0] != '"' {
-		return ""
-	}
-	// Most strings have no escapes, and reading them needs no decoder.
-	if inner := raw[1 : len(raw)-1]; bytes.IndexByte(inner, '\\') < 0 {
-		return string(inner)
-	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
+	s, _ := unquote(raw)
 	return s
 }
 
@@ -213,16 +263,14 @@ func (r *Record) Raw() json.RawMessage {
 // Clone returns a copy of the record that can be changed independently, for
 // a [Split].
 func (r *Record) Clone() *Record {
-	c := &Record{src: r.src, dirty: r.dirty}
-	if r.fields != nil {
-		// Values are never changed in place, only replaced, so sharing them is safe.
-		c.fields = maps.Clone(r.fields)
-	}
-	return c
+	// Values are never changed in place, only replaced, so sharing them is safe.
+	c := *r
+	c.fields = slices.Clone(r.fields)
+	return &c
 }
 
-// MarshalJSON returns the record as a JSON object: the bytes it arrived as
-// when nothing was set, else its fields with their names in sorted order.
+// MarshalJSON returns the record as a JSON object: the bytes it arrived as,
+// with the values set spliced in and the columns added at the end.
 func (r *Record) MarshalJSON() ([]byte, error) {
 	return r.appendJSON(nil), nil
 }
@@ -231,16 +279,40 @@ func (r *Record) appendJSON(b []byte) []byte {
 	if !r.dirty {
 		return append(b, r.src...)
 	}
-	b = append(b, '{')
-	for i, name := range slices.Sorted(maps.Keys(r.fields)) {
-		if i > 0 {
+	// src's members are in fields in src's order, so one walk splices the
+	// changed values in.
+	pos := 0
+	for i := range r.fields {
+		f := &r.fields[i]
+		if f.added || f.value == nil {
+			continue
+		}
+		b = append(b, r.src[pos:f.valueStart]...)
+		b = append(b, f.value...)
+		pos = f.valueEnd
+	}
+	end := bytes.LastIndexByte(r.src, '}')
+	if end < pos {
+		// A malformed record (see scan.go): garbage out, which the host
+		// refuses, but no panic.
+		end = len(r.src)
+	}
+	b = append(b, r.src[pos:end]...)
+	empty := len(bytes.TrimSpace(r.src[1:end])) == 0
+	for i := range r.fields {
+		f := &r.fields[i]
+		if !f.added {
+			continue
+		}
+		if !empty {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, name)
+		empty = false
+		b = appendJSONString(b, f.name)
 		b = append(b, ':')
-		b = append(b, r.fields[name]...)
+		b = append(b, f.value...)
 	}
-	return append(b, '}')
+	return append(b, r.src[end:]...)
 }
 
 func isNull(raw json.RawMessage) bool {

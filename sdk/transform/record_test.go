@@ -3,6 +3,7 @@ package transform
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,19 +86,19 @@ func TestRecordSetters(t *testing.T) {
 	}{
 		{"nothing", func(*Record) {}, `{"b":1,"a":"x"}`},
 		{"read only", func(r *Record) { r.String("a") }, `{"b":1,"a":"x"}`},
-		{"SetString", func(r *Record) { r.SetString("a", `<y> "z"`) }, `{"a":"<y> \"z\"","b":1}`},
-		{"SetStrings", func(r *Record) { r.SetStrings("tags", []string{"p", "q"}) }, `{"a":"x","b":1,"tags":["p","q"]}`},
-		{"SetStrings nil", func(r *Record) { r.SetStrings("tags", nil) }, `{"a":"x","b":1,"tags":null}`},
-		{"SetStrings empty", func(r *Record) { r.SetStrings("tags", []string{}) }, `{"a":"x","b":1,"tags":[]}`},
-		{"SetBool", func(r *Record) { r.SetBool("b", false) }, `{"a":"x","b":false}`},
-		{"SetInt64", func(r *Record) { r.SetInt64("b", -7) }, `{"a":"x","b":-7}`},
+		{"SetString", func(r *Record) { r.SetString("a", `<y> "z"`) }, `{"b":1,"a":"<y> \"z\""}`},
+		{"SetStrings", func(r *Record) { r.SetStrings("tags", []string{"p", "q"}) }, `{"b":1,"a":"x","tags":["p","q"]}`},
+		{"SetStrings nil", func(r *Record) { r.SetStrings("tags", nil) }, `{"b":1,"a":"x","tags":null}`},
+		{"SetStrings empty", func(r *Record) { r.SetStrings("tags", []string{}) }, `{"b":1,"a":"x","tags":[]}`},
+		{"SetBool", func(r *Record) { r.SetBool("b", false) }, `{"b":false,"a":"x"}`},
+		{"SetInt64", func(r *Record) { r.SetInt64("b", -7) }, `{"b":-7,"a":"x"}`},
 		{"SetTime", func(r *Record) {
 			r.SetTime("t", time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)))
-		}, `{"a":"x","b":1,"t":"2024-01-02T02:04:05Z"}`},
-		{"SetTime zero", func(r *Record) { r.SetTime("t", time.Time{}) }, `{"a":"x","b":1,"t":null}`},
-		{"Set", func(r *Record) { _ = r.Set("c", map[string]int{"k": 1}) }, `{"a":"x","b":1,"c":{"k":1}}`},
-		{"Set nil", func(r *Record) { _ = r.Set("a", nil) }, `{"a":null,"b":1}`},
-		{"Set raw", func(r *Record) { _ = r.Set("c", json.RawMessage(` [1, 2] `)) }, `{"a":"x","b":1,"c":[1,2]}`},
+		}, `{"b":1,"a":"x","t":"2024-01-02T02:04:05Z"}`},
+		{"SetTime zero", func(r *Record) { r.SetTime("t", time.Time{}) }, `{"b":1,"a":"x","t":null}`},
+		{"Set", func(r *Record) { _ = r.Set("c", map[string]int{"k": 1}) }, `{"b":1,"a":"x","c":{"k":1}}`},
+		{"Set nil", func(r *Record) { _ = r.Set("a", nil) }, `{"b":1,"a":null}`},
+		{"Set raw", func(r *Record) { _ = r.Set("c", json.RawMessage(` [1, 2] `)) }, `{"b":1,"a":"x","c":[1,2]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,5 +144,52 @@ func TestParseRecord(t *testing.T) {
 		if _, err := ParseRecord([]byte(s)); err == nil {
 			t.Errorf("ParseRecord(%q): no error", s)
 		}
+	}
+}
+
+func TestRecordSplice(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		set  func(r *Record)
+		want string
+	}{
+		{"middle value", `{ "a" : 1 , "b" : {"x":[1,2]} , "c" : "z" }`, func(r *Record) { r.SetBool("b", true) },
+			`{ "a" : 1 , "b" : true , "c" : "z" }`},
+		{"set twice", `{"a":1,"b":2}`, func(r *Record) { r.SetInt64("a", 5); r.SetInt64("a", 6) }, `{"a":6,"b":2}`},
+		{"set after a later read", `{"a":1,"b":2}`, func(r *Record) { r.Int64("b"); r.SetInt64("a", 7) }, `{"a":7,"b":2}`},
+		{"add to empty", `{ }`, func(r *Record) { r.SetString("n", "v") }, `{ "n":"v"}`},
+		{"add and change", `{"a":1}`, func(r *Record) { r.SetInt64("z", 2); r.SetInt64("a", 3) }, `{"a":3,"z":2}`},
+		{"escaped name", `{"k\"ey":1,"\u0061":2}`, func(r *Record) { r.SetInt64(`k"ey`, 3); r.SetInt64("a", 4) },
+			`{"k\"ey":3,"\u0061":4}`},
+		{"added name escaped", `{}`, func(r *Record) { r.SetInt64(`q"`, 1) }, `{"q\"":1}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := mustParse(t, tt.src)
+			tt.set(r)
+			got, _ := r.MarshalJSON()
+			if string(got) != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+			if !json.Valid(got) {
+				t.Errorf("%s is not valid JSON", got)
+			}
+		})
+	}
+}
+
+// TestRecordReadsOnlyWhatItNeeds checks that reading a column scans the
+// record only up to it: a module pays for every byte it looks at.
+func TestRecordReadsOnlyWhatItNeeds(t *testing.T) {
+	src := `{"id":"1","subject":"s","raw":{"big":"` + strings.Repeat("x", 1000) + `"}}`
+	r := mustParse(t, src)
+	r.String("subject")
+	if r.done || r.scanned > len(`{"id":"1","subject":"s"`) {
+		t.Errorf("reading subject scanned to %d of %d bytes", r.scanned, len(src))
+	}
+	r.SetString("subject", "t")
+	if got, _ := r.MarshalJSON(); !strings.HasPrefix(string(got), `{"id":"1","subject":"t","raw":{"big":"xxx`) || r.done {
+		t.Errorf("after a set: %.60s, scanned to the end: %v", got, r.done)
 	}
 }

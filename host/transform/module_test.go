@@ -1,0 +1,412 @@
+package transform
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestLoadExample(t *testing.T) {
+	wasm := mustWasm(t, exampleWasm)
+	r := newRuntime(t, Options{})
+	m := load(t, r, wasm, "legacy-id-subject", `{"prefix":"ZD"}`)
+	sum := sha256.Sum256(wasm)
+	if got, want := m.SHA256(), hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("SHA256() = %s, want %s", got, want)
+	}
+	if m.Name() != "legacy-id-subject" {
+		t.Errorf("Name() = %q", m.Name())
+	}
+	unnamed := load(t, r, wasm, "", "")
+	if unnamed.Name() != m.SHA256()[:12] {
+		t.Errorf("an unnamed module is named %q, want its hash's first 12 digits", unnamed.Name())
+	}
+}
+
+func TestApplyExample(t *testing.T) {
+	wasm := mustWasm(t, exampleWasm)
+	r := newRuntime(t, Options{})
+	tests := []struct {
+		name, config, stream string
+		records              []string
+		want                 []any // the subjects after
+	}{
+		{"default prefix", "", "tickets", []string{`{"id":"123","subject":"Printer on fire"}`}, []any{"[ZD-123] Printer on fire"}},
+		{"config passed in", `{"prefix":"HD"}`, "tickets",
+			[]string{`{"id":"123","subject":"Printer on fire"}`, `{"id":"7","subject":""}`, `{"id":"8","subject":"[HD-8] done"}`},
+			[]any{"[HD-123] Printer on fire", "[HD-7]", "[HD-8] done"}},
+		{"other streams kept", "", "users", []string{`{"id":"1","name":"Ann"}`}, []any{nil}},
+		{"unicode and escapes", "", "tickets", []string{`{"id":"9","subject":"Imprimante \"en feu\" 🔥 <&>"}`},
+			[]any{`[ZD-9] Imprimante "en feu" 🔥 <&>`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := load(t, r, wasm, "legacy-id-subject", tt.config)
+			results, err := m.Apply(t.Context(), tt.stream, records(tt.records...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(results) != len(tt.records) {
+				t.Fatalf("%d results for %d records", len(results), len(tt.records))
+			}
+			for i, res := range results {
+				if res.Outcome != Keep || len(res.Records) != 1 || res.ModuleSHA256 != m.SHA256() {
+					t.Fatalf("result %d = %+v, want a keep by %s", i, res, m.SHA256())
+				}
+				if got := field(t, res.Records[0], "subject"); got != tt.want[i] {
+					t.Errorf("result %d: subject %#v, want %#v", i, got, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestLoadConfigError(t *testing.T) {
+	r := newRuntime(t, Options{})
+	tests := []struct {
+		name   string
+		wasm   func() ([]byte, error)
+		config string
+		want   []string
+	}{
+		{"sdk setup error", exampleWasm, `{"prefix":""}`, []string{"transform legacy-id-subject:", "config:", "prefix must not be empty"}},
+		{"sdk unknown field", exampleWasm, `{"prefx":"ZD"}`, []string{"transform legacy-id-subject:", `unknown field "prefx"`}},
+		{"module's own error", misbehaveWasm, `{"fail":"no way"}`, []string{"transform legacy-id-subject:", "config: no way"}},
+		{"invalid JSON", exampleWasm, `{"prefix":`, []string{"transform legacy-id-subject:", "not valid JSON"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := r.Load(t.Context(), mustWasm(t, tt.wasm), "legacy-id-subject", json.RawMessage(tt.config))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	abi := abiFuncs(1, 1)
+	tests := []struct {
+		name string
+		wasm []byte
+		want string
+	}{
+		{"not wasm", []byte("\x7fELF nonsense"), "compile:"},
+		{"no exports", assemble(nil, true), "it does not export ferry_abi_version"},
+		{"no memory", assemble(abi, false), "it does not export its memory"},
+		{"missing export", assemble(without(abi, "ferry_transform"), true), "it does not export ferry_transform"},
+		{"wrong signature", assemble(replace(abi, wasmFunc{name: "ferry_alloc", results: []byte{wI32}, body: i32Const(0)}), true),
+			"ferry_alloc has type () -> (i32), want (i32) -> (i32)"},
+		{"command module", assemble(append(abi, wasmFunc{name: "_start"}), true), "WASI command"},
+		{"unknown import", assemble(abi, true, [2]string{"env", "now"}), "it imports env.now, which ferry does not provide"},
+		{"another ferry import", assemble(abi, true, [2]string{"ferry", "time"}), "it imports ferry.time"},
+		{"ABI version 2", assemble(replace(abi, wasmFunc{name: "ferry_abi_version", results: []byte{wI32}, body: i32Const(2)}), true),
+			"speaks transform ABI version 2; this ferry speaks version 1"},
+		{"no known format", assemble(replace(abi, wasmFunc{name: "ferry_formats", results: []byte{wI32}, body: i32Const(2)}), true),
+			"reads no batch format ferry writes"},
+		{"initialize never returns", assemble(append(abi, wasmFunc{name: "_initialize", body: loopForever}), true),
+			"timed out in _initialize"},
+		{"initialize traps", assemble(append(abi, wasmFunc{name: "_initialize", body: []byte{0x00}}), true),
+			"crashed in _initialize: wasm error: unreachable"},
+	}
+	r := newRuntime(t, Options{BatchTimeout: 200 * time.Millisecond})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := r.Load(t.Context(), tt.wasm, "broken", nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "transform broken: ") {
+				t.Fatalf("Load: %v, want an error naming the module and containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	r := newRuntime(t, Options{})
+	m := load(t, r, mustWasm(t, misbehaveWasm), "misbehave", "")
+	results, err := m.Apply(t.Context(), "tickets", records(
+		`{"id":"1"}`, `{"id":"2","do":"drop"}`, `{"id":"3","do":"split"}`, `{"id":"4","do":"error"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		outcome Outcome
+		ids     []string
+		reason  string
+	}{
+		{Keep, []string{"1"}, ""},
+		{Drop, nil, "dropped 2"},
+		{Split, []string{"3-a", "3-b"}, ""},
+		{Error, nil, "failed 4"},
+	}
+	for i, w := range want {
+		got := results[i]
+		if got.Outcome != w.outcome || got.Reason != w.reason || len(got.Records) != len(w.ids) || got.ModuleSHA256 != m.SHA256() {
+			t.Errorf("result %d = %+v, want %v %q with %d records", i, got, w.outcome, w.reason, len(w.ids))
+			continue
+		}
+		for j, id := range w.ids {
+			if got := field(t, got.Records[j], "id"); got != id {
+				t.Errorf("result %d record %d: id %v, want %s", i, j, got, id)
+			}
+		}
+	}
+}
+
+func TestConfigPassedIn(t *testing.T) {
+	r := newRuntime(t, Options{})
+	m := load(t, r, mustWasm(t, misbehaveWasm), "misbehave", `{"answer": 42}`)
+	results, err := m.Apply(t.Context(), "config", records(`{"id":"1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := field(t, results[0].Records[0], "config").(map[string]any)
+	if cfg["answer"] != 42.0 {
+		t.Errorf("the module saw config %v, want {\"answer\": 42}", cfg)
+	}
+}
+
+// TestBatchFailures runs batches that break the module in each way the
+// sandbox must survive: every record of the batch fails with a reason that
+// says what happened, and the next batch works.
+func TestBatchFailures(t *testing.T) {
+	tests := []struct {
+		stream string
+		opts   Options
+		want   string
+	}{
+		{"loop", Options{BatchTimeout: 300 * time.Millisecond}, "transform misbehave: timed out: the batch took over 300ms"},
+		// A Go module in reactor mode panics into an unreachable trap, having
+		// printed the panic to stderr.
+		{"panic", Options{}, "transform misbehave: crashed in ferry_transform: wasm error: unreachable: panic: boom"},
+		// 1024 pages (64 MiB) keep the test fast; the default is 4096.
+		{"oom", Options{MemoryLimitPages: 1024}, "out of memory"},
+		{"garbage", Options{}, "transform misbehave: malformed reply: invalid character"},
+		{"nothing", Options{}, "transform misbehave: ferry_transform returned no reply"},
+		{"oob", Options{}, "transform misbehave: reply at 0xfff00000 (64 bytes) is out of the module's memory"},
+		{"batcherror", Options{}, "transform misbehave: cannot read this batch"},
+		{"count", Options{}, "transform misbehave: the module returned 2 results for 3 records"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stream, func(t *testing.T) {
+			r := newRuntime(t, tt.opts)
+			m := load(t, r, mustWasm(t, misbehaveWasm), "misbehave", "")
+			results, err := m.Apply(t.Context(), tt.stream, records(`{"id":"1"}`, `{"id":"2"}`, `{"id":"3"}`))
+			if err != nil {
+				t.Fatalf("Apply: %v (a failed batch is failed records, not an error)", err)
+			}
+			if len(results) != 3 {
+				t.Fatalf("%d results for 3 records", len(results))
+			}
+			t.Logf("reason: %s", results[0].Reason)
+			for i, res := range results {
+				if res.Outcome != Error || !strings.Contains(res.Reason, tt.want) || res.ModuleSHA256 != m.SHA256() {
+					t.Errorf("result %d = %v %q, want an error containing %q", i, res.Outcome, res.Reason, tt.want)
+				}
+			}
+			results, err = m.Apply(t.Context(), "tickets", records(`{"id":"4"}`))
+			if err != nil || len(results) != 1 || results[0].Outcome != Keep {
+				t.Fatalf("the batch after: %+v, %v; want a keep", results, err)
+			}
+		})
+	}
+}
+
+func TestApplyCallerCancels(t *testing.T) {
+	r := newRuntime(t, Options{BatchTimeout: time.Minute})
+	m := load(t, r, mustWasm(t, misbehaveWasm), "misbehave", "")
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := m.Apply(ctx, "loop", records(`{"id":"1"}`))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Apply with the caller's deadline passed: %v, want context.DeadlineExceeded", err)
+	}
+	if elapsed := time.Since(began); elapsed > 10*time.Second {
+		t.Errorf("Apply returned %s after the caller's deadline", elapsed)
+	}
+	results, err := m.Apply(t.Context(), "tickets", records(`{"id":"2"}`))
+	if err != nil || results[0].Outcome != Keep {
+		t.Fatalf("the batch after: %+v, %v", results, err)
+	}
+}
+
+func TestApplyRejectsBadRecords(t *testing.T) {
+	r := newRuntime(t, Options{})
+	m := load(t, r, mustWasm(t, misbehaveWasm), "misbehave", "")
+	for _, rec := range []string{`[]`, `"x"`, `{`, ``} {
+		if _, err := m.Apply(t.Context(), "tickets", records(`{"id":"1"}`, rec)); err == nil {
+			t.Errorf("Apply with record %q: no error", rec)
+		}
+	}
+	if res, err := m.Apply(t.Context(), "tickets", nil); err != nil || len(res) != 0 {
+		t.Errorf("Apply of no records: %v, %v", res, err)
+	}
+}
+
+func TestLogImport(t *testing.T) {
+	var buf logBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	r := newRuntime(t, Options{Logger: logger})
+	m := load(t, r, mustWasm(t, misbehaveWasm), "misbehave", "")
+	for _, stream := range []string{"log", "stderr"} {
+		if _, err := m.Apply(t.Context(), stream, records(`{"id":"1"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type line struct{ level, msg, stream string }
+	var got []line
+	for _, l := range buf.lines(t) {
+		if l["transform"] != "misbehave" {
+			t.Errorf("line %v does not name the module", l)
+		}
+		stream, _ := l["stream"].(string)
+		got = append(got, line{l["level"].(string), l["msg"].(string), stream})
+	}
+	want := []line{
+		{"INFO", "configured", ""},
+		{"INFO", "an info line", "log"},
+		{"WARN", "a warning", "log"},
+		{"ERROR", "an error", "log"},
+		{"WARN", "transform wrote to stderr", "stderr"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("logged %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if stderr := buf.lines(t)[4]["stderr"]; stderr != "something odd\n" {
+		t.Errorf("stderr logged as %q", stderr)
+	}
+}
+
+func TestCompilationCache(t *testing.T) {
+	wasm := mustWasm(t, exampleWasm)
+	dir := t.TempDir()
+	loadOnce := func() time.Duration {
+		r, err := NewRuntime(t.Context(), Options{CacheDir: dir, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close(context.Background())
+		began := time.Now()
+		load(t, r, wasm, "legacy-id-subject", "")
+		return time.Since(began)
+	}
+	cold := loadOnce()
+	var files int
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files++
+		}
+		return err
+	})
+	if err != nil || files == 0 {
+		t.Fatalf("cache dir has %d files after a load (%v)", files, err)
+	}
+	warm := loadOnce()
+	t.Logf("load with a cold cache: %s, warm: %s", cold, warm)
+	if warm > cold {
+		t.Logf("the warm load was not faster; timing is noisy, the cache dir is populated")
+	}
+}
+
+func TestConcurrentApply(t *testing.T) {
+	r := newRuntime(t, Options{})
+	m := load(t, r, mustWasm(t, exampleWasm), "legacy-id-subject", "")
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			id := string(rune('a' + g))
+			for range 5 {
+				res, err := m.Apply(t.Context(), "tickets", records(`{"id":"`+id+`","subject":"s"}`))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got := field(t, res[0].Records[0], "subject"); got != "[ZD-"+id+"] s" {
+					t.Errorf("subject %v", got)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestClose(t *testing.T) {
+	r := newRuntime(t, Options{})
+	m := load(t, r, mustWasm(t, exampleWasm), "legacy-id-subject", "")
+	if err := m.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(t.Context()); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := m.Apply(t.Context(), "tickets", records(`{"id":"1"}`)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Apply after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestCloseOneOfTwo checks that modules loaded from the same bytes, which
+// share compiled code, do not take it from each other when one is closed.
+func TestCloseOneOfTwo(t *testing.T) {
+	r := newRuntime(t, Options{})
+	wasm := mustWasm(t, misbehaveWasm)
+	a, b := load(t, r, wasm, "a", ""), load(t, r, wasm, "b", "")
+	if err := a.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// The panic discards b's instance, so the next batch instantiates anew.
+	for _, stream := range []string{"panic", "tickets"} {
+		if _, err := b.Apply(t.Context(), stream, records(`{"id":"1"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := b.Apply(t.Context(), "tickets", records(`{"id":"1"}`))
+	if err != nil || res[0].Outcome != Keep {
+		t.Fatalf("b after a was closed: %+v, %v", res, err)
+	}
+}
+
+func TestNewRuntimeOptions(t *testing.T) {
+	if _, err := NewRuntime(t.Context(), Options{MemoryLimitPages: 65537}); err == nil {
+		t.Error("a memory limit over 4 GiB: no error")
+	}
+	if _, err := NewRuntime(t.Context(), Options{CacheDir: "/dev/null/cache"}); err == nil {
+		t.Error("an unusable cache dir: no error")
+	}
+}
+
+// BenchmarkExample measures the example transform on batches of 1000 tickets.
+func BenchmarkExample(b *testing.B) {
+	r := newRuntime(b, Options{})
+	m := load(b, r, mustWasm(b, exampleWasm), "legacy-id-subject", "")
+	batch := make([]json.RawMessage, 1000)
+	for i := range batch {
+		batch[i] = json.RawMessage(`{"id":"` + string(rune('0'+i%10)) + `","subject":"Printer on fire","status":"open",` +
+			`"tags":["printer","fire"],"created_at":"2024-03-01T10:20:30Z","custom_fields":{"360":"x"},"raw":{"id":1,"via":{"channel":"email"}}}`)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Apply(b.Context(), "tickets", batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "records/s")
+}
