@@ -103,3 +103,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestTemplatesParse(t *testing.T) {
+	vars := env(map[string]string{"ZENDESK_TOKEN": "z", "FRESHDESK_API_KEY": "f", "INTERCOM_TOKEN": "i"})
+	for _, s := range Sources() {
+		doc, err := Template(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Parse([]byte(doc), vars)
+		if err != nil {
+			t.Fatalf("%s template does not parse: %v", s, err)
+		}
+		if c.Source.Plugin != s {
+			t.Errorf("%s template names plugin %q", s, c.Source.Plugin)
+		}
+	}
+	if _, err := Template("jira"); err == nil {
+		t.Error("unknown source accepted")
+	}
+}

@@ -2,6 +2,7 @@ package stage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -44,16 +45,33 @@ type Outcome struct {
 	RunID      int64
 }
 
-// SetOutcome records a record's outcome in the ledger and, for a migrated
-// record with an Intercom id, in the id map, in one transaction: a rerun
-// never creates an object twice.
+// MapID records that ferry created Intercom object intercomID for a source
+// record, as soon as it exists and before the record's other steps, so that
+// a rerun after a failure in between resumes with the object instead of
+// creating a second one.
+func (w *Workspace) MapID(ctx context.Context, entity, sourceID, intercomID string, runID int64) error {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if _, err := w.db.ExecContext(ctx,
+		`INSERT INTO id_map (entity, source_id, intercom_id, run_id, created_at) VALUES (?, ?, ?, ?, now()::TIMESTAMP)
+		 ON CONFLICT DO NOTHING`, entity, sourceID, intercomID, runID); err != nil {
+		return fmt.Errorf("map %s %s to %s: %w", entity, sourceID, intercomID, err)
+	}
+	return nil
+}
+
+// SetOutcome records a record's outcome in the ledger and, when it has an
+// Intercom id, in the id map, in one transaction: a rerun never creates an
+// object twice.
 func (w *Workspace) SetOutcome(ctx context.Context, o Outcome) error {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record %s %s: %w", o.Entity, o.SourceID, err)
 	}
 	defer tx.Rollback()
-	if o.Outcome == Migrated && o.IntercomID != "" {
+	if o.IntercomID != "" {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO id_map (entity, source_id, intercom_id, run_id, created_at) VALUES (?, ?, ?, ?, now()::TIMESTAMP)
 			 ON CONFLICT DO NOTHING`, o.Entity, o.SourceID, o.IntercomID, o.RunID); err != nil {
@@ -116,7 +134,13 @@ func SummaryEntities() []string {
 // skipped) of every entity, in SummaryEntities order, with zero lines for
 // entities the workspace has none of.
 func (w *Workspace) Summary(ctx context.Context) ([]EntityCounts, error) {
-	rows, err := w.db.QueryContext(ctx, `SELECT entity, available, migrated, failed, skipped FROM migration_summary`)
+	return Summary(ctx, w.db)
+}
+
+// Summary reads the summary from a workspace database opened by Open or
+// OpenReadOnly.
+func Summary(ctx context.Context, db *sql.DB) ([]EntityCounts, error) {
+	rows, err := db.QueryContext(ctx, `SELECT entity, available, migrated, failed, skipped FROM migration_summary`)
 	if err != nil {
 		return nil, fmt.Errorf("read the migration summary: %w", err)
 	}
@@ -143,4 +167,43 @@ func (w *Workspace) Summary(ctx context.Context) ([]EntityCounts, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// Outcomes returns source id → outcome for every ledger row of entity.
+func (w *Workspace) Outcomes(ctx context.Context, entity string) (map[string]string, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT source_id, outcome FROM ledger WHERE entity = ?`, entity)
+	if err != nil {
+		return nil, fmt.Errorf("read the outcomes of %s: %w", entity, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var s, o string
+		if err := rows.Scan(&s, &o); err != nil {
+			return nil, fmt.Errorf("read the outcomes of %s: %w", entity, err)
+		}
+		out[s] = o
+	}
+	return out, rows.Err()
+}
+
+// CascadeTicketOutcomes gives the comments and attachments of every ticket
+// that was skipped or failed before loading (at extract or transform), the
+// ticket's outcome, so that they are accounted for rather than left pending.
+// The loader accounts for the comments of tickets that fail while loading.
+func (w *Workspace) CascadeTicketOutcomes(ctx context.Context, runID int64) error {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	for _, q := range []struct{ entity, table string }{{EntityComments, "comments"}, {EntityAttachments, "attachments"}} {
+		_, err := w.db.ExecContext(ctx, fmt.Sprintf(`
+INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
+SELECT ?, c.id, t.outcome, 'ticket ' || t.source_id || ' ' || t.outcome || ': ' || coalesce(t.reason, ''), NULL, t.stage, ?, now()::TIMESTAMP
+FROM %s c JOIN ledger t ON t.entity = 'tickets' AND t.source_id = c.ticket_id AND t.outcome IN ('skipped', 'failed') AND t.stage <> 'load'
+WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entity = ? AND l.source_id = c.id AND l.outcome = 'migrated')`, q.table),
+			q.entity, runID, q.entity)
+		if err != nil {
+			return fmt.Errorf("account for the %s of skipped and failed tickets: %w", q.entity, err)
+		}
+	}
+	return nil
 }

@@ -10,12 +10,28 @@ import (
 	"github.com/ferryhq/ferry/sdk/schema"
 )
 
-// Records reads the rows of table, which holds canonical records of stream,
-// in order, and calls fn with each one. where (optional) is a SQL condition
-// over the table's columns written by ferry itself, never by a user; order
-// (optional) is an ORDER BY list. Rows come through DuckDB's JSON encoding
-// into the canonical JSON form, so that one path serves every stream.
-func (w *Workspace) Records(ctx context.Context, stream, table, where, order string, fn func(schema.Record) error) error {
+// Select says which canonical records Records reads.
+type Select struct {
+	// Stream is the canonical stream the rows are records of.
+	Stream string
+	// Table holds them; default: the stream's own table.
+	Table string
+	// Where (optional) is a SQL condition over the table's columns, written
+	// by ferry itself, never by a user; Args fill its ? placeholders.
+	Where string
+	Args  []any
+	// Order (optional) is an ORDER BY list; default: id.
+	Order string
+}
+
+// Records reads the rows sel selects, in order, and calls fn with each
+// one. Rows come through DuckDB's JSON encoding into the canonical JSON
+// form, so that one path serves every stream.
+func (w *Workspace) Records(ctx context.Context, sel Select, fn func(schema.Record) error) error {
+	stream, table, where, order := sel.Stream, sel.Table, sel.Where, sel.Order
+	if table == "" {
+		table = stream
+	}
 	sc, err := schema.Schema(stream)
 	if err != nil {
 		return err
@@ -37,7 +53,7 @@ func (w *Workspace) Records(ctx context.Context, stream, table, where, order str
 		order = "id"
 	}
 	q += " ORDER BY " + order
-	rows, err := w.db.QueryContext(ctx, q)
+	rows, err := w.db.QueryContext(ctx, q, sel.Args...)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", table, err)
 	}

@@ -167,7 +167,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 	}
 	in.Close()
 	var got []schema.Record
-	if err := w.Records(ctx, schema.Comments, "comments", "ticket_id = '1'", "created_at", func(r schema.Record) error {
+	if err := w.Records(ctx, Select{Stream: schema.Comments, Where: "ticket_id = ?", Args: []any{"1"}, Order: "created_at"}, func(r schema.Record) error {
 		got = append(got, r)
 		return nil
 	}); err != nil {
@@ -276,5 +276,41 @@ func TestWorkspaceFilesAreOwnerOnly(t *testing.T) {
 	var n sql.NullInt64
 	if err := w.DB().QueryRow(`SELECT count(*) FROM runs`).Scan(&n); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestReadOnlyRefusesWritesAndFiles(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	w, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	db, err := OpenReadOnly(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	secret := filepath.Join(t.TempDir(), "secret.csv")
+	os.WriteFile(secret, []byte("a\n1\n"), 0o600)
+	for _, q := range []string{
+		"DELETE FROM tickets",
+		"CREATE TABLE x (a INT)",
+		"SELECT * FROM read_csv('" + secret + "')",
+		"COPY (SELECT 1) TO '" + filepath.Join(t.TempDir(), "out.csv") + "'",
+		"INSTALL httpfs",
+		"SET enable_external_access = true",
+	} {
+		if _, err := db.ExecContext(ctx, q); err == nil {
+			t.Errorf("%s: succeeded on a read-only workspace", q)
+		}
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM tickets").Scan(&n); err != nil {
+		t.Errorf("a plain query failed: %v", err)
+	}
+	if _, err := OpenReadOnly(ctx, t.TempDir()); err == nil || !strings.Contains(err.Error(), "no workspace") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 
 	_ "github.com/duckdb/duckdb-go/v2" // the duckdb database/sql driver
 )
@@ -23,6 +24,10 @@ const SchemaVersion = 1
 type Workspace struct {
 	dir string
 	db  *sql.DB
+	// writeMu serializes the ledger's small write transactions: DuckDB has
+	// one writer at a time anyway, and concurrent loaders would otherwise
+	// meet in transaction conflicts.
+	writeMu sync.Mutex
 }
 
 // Open opens the workspace in dir, creating the folder and the database

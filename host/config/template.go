@@ -1,0 +1,73 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Sources are the sources ferry init writes a config for.
+func Sources() []string { return []string{"zendesk", "freshdesk", "csv"} }
+
+const sourceZendesk = `source:
+  plugin: zendesk                  # runs ferry-source-zendesk
+  # sha256: "<hex>"                # optional: pin the plugin binary
+  config:
+    base_url: "https://acme.zendesk.com"
+    email: "ops@acme.example"      # the agent the API token belongs to
+    token: "${ZENDESK_TOKEN}"      # Admin Center > Apps and integrations > Zendesk API
+`
+
+const sourceFreshdesk = `source:
+  plugin: freshdesk                # runs ferry-source-freshdesk
+  # sha256: "<hex>"                # optional: pin the plugin binary
+  config:
+    base_url: "https://acme.freshdesk.com"
+    api_key: "${FRESHDESK_API_KEY}"  # Profile settings > Your API Key
+`
+
+const sourceCSV = `source:
+  plugin: csv                      # runs ferry-source-csv
+  # sha256: "<hex>"                # optional: pin the plugin binary
+  config:
+    tickets: "export/tickets.csv"  # one row per ticket; see docs for the columns
+`
+
+const rest = `
+# Optional: which staged tickets migrate, as one SQL condition over the
+# ticket_overview view. Tickets it leaves out are reported as skipped.
+# filter: "created_at >= DATE '2023-01-01' AND NOT list_contains(tags, 'spam')"
+
+# Optional: WASM transforms, applied in order to each batch of records.
+# transforms:
+#   - wasm: transforms/legacy-id-subject/legacy-id-subject.wasm
+#     config: { prefix: "ZD" }
+
+target:
+  intercom:
+    token: "${INTERCOM_TOKEN}"     # Developer Hub > your app > Authentication
+    region: us                     # us, eu or au; or base_url: http://127.0.0.1:PORT
+    # ceiling: 500                 # optional: at most this many calls per 10 s
+    # concurrency: 8               # conversations loaded at once
+
+options:
+  tag_migrated: "migrated"         # tag every migrated conversation; "" for none
+  # Agents without an Intercom admin of the same email act as this admin:
+  default_admin_email: "support-lead@acme.example"
+`
+
+// Template returns a commented ferry.yaml for source.
+func Template(source string) (string, error) {
+	var src string
+	switch source {
+	case "zendesk":
+		src = sourceZendesk
+	case "freshdesk":
+		src = sourceFreshdesk
+	case "csv":
+		src = sourceCSV
+	default:
+		return "", fmt.Errorf("unknown source %q: want one of %s", source, strings.Join(Sources(), ", "))
+	}
+	header := "# ferry migration config. Secrets come from the environment as ${VAR};\n# never write a token into this file.\n\n"
+	return header + src + rest, nil
+}

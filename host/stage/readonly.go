@@ -1,0 +1,30 @@
+package stage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// OpenReadOnly opens a workspace's database for queries people write: read
+// only, and with DuckDB's external access off, so a query can neither change
+// the workspace nor read or write other files, nor load extensions.
+func OpenReadOnly(ctx context.Context, dir string) (*sql.DB, error) {
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no workspace in %s (no %s): run `ferry extract` or `ferry migrate` first", dir, FileName)
+	}
+	dsn := path + "?access_mode=READ_ONLY&enable_external_access=false&autoload_known_extensions=false&autoinstall_known_extensions=false&allow_community_extensions=false&lock_configuration=true"
+	db, err := sql.Open("duckdb", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open workspace %s read-only: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open workspace %s read-only: %w", path, err)
+	}
+	return db, nil
+}
