@@ -50,11 +50,7 @@ type Outcome struct {
 // a rerun after a failure in between resumes with the object instead of
 // creating a second one.
 func (w *Workspace) MapID(ctx context.Context, entity, sourceID, intercomID string, runID int64) error {
-	w.writeMu.Lock()
-	defer w.writeMu.Unlock()
-	if _, err := w.db.ExecContext(ctx,
-		`INSERT INTO id_map (entity, source_id, intercom_id, run_id, created_at) VALUES (?, ?, ?, ?, now()::TIMESTAMP)
-		 ON CONFLICT DO NOTHING`, entity, sourceID, intercomID, runID); err != nil {
+	if err := w.w.write(ctx, nil, []idMapRow{{entity, sourceID, intercomID, runID}}); err != nil {
 		return fmt.Errorf("map %s %s to %s: %w", entity, sourceID, intercomID, err)
 	}
 	return nil
@@ -64,37 +60,23 @@ func (w *Workspace) MapID(ctx context.Context, entity, sourceID, intercomID stri
 // Intercom id, in the id map, in one transaction: a rerun never creates an
 // object twice.
 func (w *Workspace) SetOutcome(ctx context.Context, o Outcome) error {
-	w.writeMu.Lock()
-	defer w.writeMu.Unlock()
-	tx, err := w.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("record %s %s: %w", o.Entity, o.SourceID, err)
-	}
-	defer tx.Rollback()
-	if o.IntercomID != "" {
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO id_map (entity, source_id, intercom_id, run_id, created_at) VALUES (?, ?, ?, ?, now()::TIMESTAMP)
-			 ON CONFLICT DO NOTHING`, o.Entity, o.SourceID, o.IntercomID, o.RunID); err != nil {
-			return fmt.Errorf("map %s %s to %s: %w", o.Entity, o.SourceID, o.IntercomID, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx,
-		`INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)`,
-		o.Entity, o.SourceID, o.Outcome, nullIfEmpty(o.Reason), nullIfEmpty(o.IntercomID), o.Stage, o.RunID); err != nil {
-		return fmt.Errorf("record %s %s as %s: %w", o.Entity, o.SourceID, o.Outcome, err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := w.SetOutcomes(ctx, []Outcome{o}); err != nil {
 		return fmt.Errorf("record %s %s as %s: %w", o.Entity, o.SourceID, o.Outcome, err)
 	}
 	return nil
 }
 
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
+// SetOutcomes records many outcomes in one transaction.
+func (w *Workspace) SetOutcomes(ctx context.Context, os []Outcome) error {
+	ledger := make([]ledgerRow, 0, len(os))
+	var idMap []idMapRow
+	for _, o := range os {
+		ledger = append(ledger, ledgerRow{o.Entity, o.SourceID, o.Outcome, o.Reason, o.IntercomID, o.Stage, o.RunID})
+		if o.IntercomID != "" {
+			idMap = append(idMap, idMapRow{o.Entity, o.SourceID, o.IntercomID, o.RunID})
+		}
 	}
-	return s
+	return w.w.write(ctx, ledger, idMap)
 }
 
 // IDMap returns source id → Intercom id for every object of entity that
@@ -192,8 +174,6 @@ func (w *Workspace) Outcomes(ctx context.Context, entity string) (map[string]str
 // ticket's outcome, so that they are accounted for rather than left pending.
 // The loader accounts for the comments of tickets that fail while loading.
 func (w *Workspace) CascadeTicketOutcomes(ctx context.Context, runID int64) error {
-	w.writeMu.Lock()
-	defer w.writeMu.Unlock()
 	for _, q := range []struct{ entity, table string }{{EntityComments, "comments"}, {EntityAttachments, "attachments"}} {
 		_, err := w.db.ExecContext(ctx, fmt.Sprintf(`
 INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)

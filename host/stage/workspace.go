@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 
 	_ "github.com/duckdb/duckdb-go/v2" // the duckdb database/sql driver
 )
@@ -24,10 +23,8 @@ const SchemaVersion = 1
 type Workspace struct {
 	dir string
 	db  *sql.DB
-	// writeMu serializes the ledger's small write transactions: DuckDB has
-	// one writer at a time anyway, and concurrent loaders would otherwise
-	// meet in transaction conflicts.
-	writeMu sync.Mutex
+	// w commits the ledger's and the id map's small writes in groups.
+	w *writer
 }
 
 // Open opens the workspace in dir, creating the folder and the database
@@ -57,6 +54,7 @@ func Open(ctx context.Context, dir string) (*Workspace, error) {
 		db.Close()
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
+	w.w = newWriter(db)
 	return w, nil
 }
 
@@ -69,8 +67,11 @@ func (w *Workspace) Path() string { return filepath.Join(w.dir, FileName) }
 // DB is the workspace database, for queries of its tables and views.
 func (w *Workspace) DB() *sql.DB { return w.db }
 
-// Close closes the database.
-func (w *Workspace) Close() error { return w.db.Close() }
+// Close closes the database, after the writes under way.
+func (w *Workspace) Close() error {
+	w.w.close()
+	return w.db.Close()
+}
 
 func (w *Workspace) migrate(ctx context.Context) error {
 	if _, err := w.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS ferry_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`); err != nil {

@@ -101,16 +101,19 @@ type Comment struct {
 
 // Attachment is a file's metadata, attached to a comment or an article.
 type Attachment struct {
-	ID          string          `json:"id"`
-	TicketID    string          `json:"ticket_id"`
-	CommentID   string          `json:"comment_id,omitempty"`
-	ArticleID   string          `json:"article_id,omitempty"`
-	FileName    string          `json:"file_name,omitempty"`
-	ContentType string          `json:"content_type,omitempty"`
-	Size        int64           `json:"size"`
-	URL         string          `json:"url,omitempty"`
-	Inline      bool            `json:"inline"`
-	Raw         json.RawMessage `json:"raw,omitempty"`
+	ID          string `json:"id"`
+	TicketID    string `json:"ticket_id"`
+	CommentID   string `json:"comment_id,omitempty"`
+	ArticleID   string `json:"article_id,omitempty"`
+	FileName    string `json:"file_name,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Size        int64  `json:"size"`
+	URL         string `json:"url,omitempty"`
+	Inline      bool   `json:"inline"`
+	// Position is the attachment's place among its comment's or article's
+	// attachments, from 0, so that they keep their source order.
+	Position int64           `json:"position"`
+	Raw      json.RawMessage `json:"raw,omitempty"`
 }
 
 // TicketEvent is a change on a ticket other than a comment (status, assignee, ...).
@@ -251,6 +254,7 @@ func (r *Attachment) appendTo(c *columns) {
 	c.int64(r.Size)
 	c.opt(r.URL)
 	c.boolean(r.Inline)
+	c.int64(r.Position)
 	c.json(r.Raw)
 }
 

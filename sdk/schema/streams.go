@@ -94,7 +94,7 @@ func Schema(stream string) (*arrow.Schema, error) {
 			str("body_html", true), str("body_text", true), ts("created_at")}
 	case Attachments:
 		fields = []arrow.Field{str("id", false), str("ticket_id", true), str("comment_id", true), str("article_id", true),
-			str("file_name", true), str("content_type", true), int64f("size"), str("url", true), boolean("inline")}
+			str("file_name", true), str("content_type", true), int64f("size"), str("url", true), boolean("inline"), int64f("position")}
 	case TicketEvents:
 		fields = []arrow.Field{str("id", false), str("ticket_id", false), str("author_id", true), str("kind", true), jsonCol("detail"), ts("created_at")}
 	case KBCategories, KBArticles:

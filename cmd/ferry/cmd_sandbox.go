@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ferryhq/ferry/host/intercom/sandbox"
+	"github.com/ferryhq/ferry/plugins/zendesk/zendesktest"
+)
+
+func sandboxCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sandbox",
+		Usage: "serve an Intercom-compatible sandbox and a Zendesk emulator on loopback",
+		Description: `Starts two real HTTP servers, prints one line per server:
+   intercom http://127.0.0.1:PORT
+   zendesk http://127.0.0.1:PORT
+and serves until interrupted. The Intercom sandbox follows Intercom's API 2.16
+(shapes, limits, errors) with 3 admins and 2 teams, set up as a customer
+would before migrating: the admins are 3 of the help desk's agents (same
+emails) and the teams are named after 2 of its groups, so the rest show how
+unmapped agents and groups are reported; the Zendesk emulator serves
+a generated help desk the way Zendesk's API does. Point ferry.yaml at them:
+   source.config: { base_url: <zendesk URL>, email: <printed>, token: ... }
+   target.intercom: { base_url: <intercom URL>, token: ... }
+Nothing persists: stop it and the sandbox forgets everything.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "helpdesk", Usage: "serve the help desk in this JSON file, generating it first if it does not exist"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the generated help desk"},
+			&cli.IntFlag{Name: "tickets", Value: 200, Usage: "tickets in the generated help desk"},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1", Usage: "the address to listen on (ports are picked free)"},
+			&cli.StringFlag{Name: "intercom-token", Value: "sandbox-intercom-token", EnvVars: []string{"FERRY_SANDBOX_INTERCOM_TOKEN"}, Usage: "the bearer token the Intercom sandbox accepts"},
+			&cli.IntFlag{Name: "intercom-rate", Value: 1667, Usage: "Intercom calls allowed per 10-second window (Intercom's default for 10,000/min); 0: no limit"},
+			&cli.DurationFlag{Name: "intercom-latency", Usage: "latency added to every Intercom response"},
+			&cli.StringFlag{Name: "zendesk-email", Usage: "the email the Zendesk emulator's API token belongs to (default: the help desk's owner, printed on stderr)"},
+			&cli.StringFlag{Name: "zendesk-token", Value: zendesktest.DefaultToken, EnvVars: []string{"FERRY_SANDBOX_ZENDESK_TOKEN"}, Usage: "the API token the Zendesk emulator accepts"},
+			&cli.IntFlag{Name: "zendesk-rate", Usage: "Zendesk requests allowed per minute; 0: no limit"},
+			&cli.IntFlag{Name: "zendesk-incremental-rate", Usage: "incremental export requests allowed per minute; 0: no limit"},
+		},
+		Action: func(c *cli.Context) error {
+			log, err := logger(c)
+			if err != nil {
+				return err
+			}
+			hd, err := sandboxHelpDesk(c)
+			if err != nil {
+				return err
+			}
+			zd := zendesktest.NewServer(hd, zendesktest.ServerOptions{
+				Email: c.String("zendesk-email"), Token: c.String("zendesk-token"), RequestsPerMinute: c.Int("zendesk-rate"), IncrementalPerMinute: c.Int("zendesk-incremental-rate"),
+			})
+			admins, teams := sandboxTeammates(hd)
+			ic := sandbox.New(sandbox.Options{
+				Admins: admins, Teams: teams,
+				Token: c.String("intercom-token"), RateLimit: c.Int("intercom-rate"), Latency: c.Duration("intercom-latency"), Logger: log,
+			})
+			email, _ := zd.Credentials()
+			g, ctx := errgroup.WithContext(c.Context)
+			for _, s := range []struct {
+				name string
+				h    http.Handler
+				note string
+			}{{"intercom", ic, ""}, {"zendesk", zd, "(API token owner " + email + ")"}} {
+				ln, err := net.Listen("tcp", net.JoinHostPort(c.String("listen"), "0"))
+				if err != nil {
+					return fmt.Errorf("listen for the %s server: %w", s.name, err)
+				}
+				srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
+				fmt.Fprintf(c.App.Writer, "%s http://%s\n", s.name, ln.Addr())
+				if s.note != "" {
+					fmt.Fprintf(c.App.ErrWriter, "%s: %s\n", s.name, s.note)
+				}
+				g.Go(func() error {
+					if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+						return err
+					}
+					return nil
+				})
+				g.Go(func() error {
+					<-ctx.Done()
+					sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+					defer cancel()
+					return srv.Shutdown(sctx)
+				})
+			}
+			if f, ok := c.App.Writer.(*os.File); ok {
+				f.Sync()
+			}
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			return nil
+		},
+	}
+}
+
+// sandboxHelpDesk loads --helpdesk, or generates the help desk (saving it
+// to --helpdesk when given).
+func sandboxHelpDesk(c *cli.Context) (*zendesktest.HelpDesk, error) {
+	path := c.String("helpdesk")
+	if path != "" {
+		hd, err := zendesktest.Load(path)
+		if err == nil {
+			return hd, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if c.Int("tickets") < 1 {
+		return nil, usagef("--tickets must be at least 1")
+	}
+	hd := zendesktest.Generate(zendesktest.GenerateOptions{Seed: c.Uint64("seed"), Tickets: c.Int("tickets")})
+	if path != "" {
+		if err := hd.Save(path); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(c.App.ErrWriter, "generated a help desk of %d tickets, %d comments, %d users into %s\n",
+			len(hd.Tickets), hd.CommentCount(), len(hd.Users), path)
+	}
+	return hd, nil
+}
+
+// sandboxTeammates are the Intercom admins and teams the sandbox starts with:
+// the first three agents of the help desk (the first owns the token) and
+// teams named after its first two groups, as a customer sets up Intercom
+// before a migration. Intercom has no API to create either.
+func sandboxTeammates(hd *zendesktest.HelpDesk) ([]sandbox.Admin, []sandbox.Team) {
+	var admins []sandbox.Admin
+	for _, u := range hd.Users {
+		if len(admins) == 3 {
+			break
+		}
+		if u.IsAgent() && u.Email != nil && *u.Email != "" {
+			admins = append(admins, sandbox.Admin{ID: fmt.Sprint(7340001 + len(admins)), Name: u.Name, Email: *u.Email})
+		}
+	}
+	if len(admins) == 0 || len(hd.Groups) == 0 {
+		return nil, nil // the sandbox's own defaults
+	}
+	var teams []sandbox.Team
+	for i, g := range hd.Groups {
+		if i == 2 {
+			break
+		}
+		t := sandbox.Team{ID: fmt.Sprint(5600001 + i), Name: g.Name}
+		for j := range admins {
+			if j%2 == i {
+				t.AdminIDs = append(t.AdminIDs, admins[j].ID)
+				admins[j].TeamIDs = append(admins[j].TeamIDs, t.ID)
+			}
+		}
+		teams = append(teams, t)
+	}
+	return admins, teams
+}

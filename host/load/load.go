@@ -1,0 +1,353 @@
+// Package load turns the workspace's canonical records into Intercom calls:
+// companies, contacts linked to their companies, and tickets as
+// conversations with every comment as a part in source order, keeping the
+// source's authors and timestamps.
+//
+// Every object is written to the workspace's id map as soon as Intercom
+// returns it, and every record's outcome to the ledger, so a rerun never
+// creates anything twice and resumes a ticket at its first missing part.
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ferryhq/ferry/host/intercom"
+	"github.com/ferryhq/ferry/host/stage"
+	"github.com/ferryhq/ferry/sdk/schema"
+)
+
+// Options configure a load.
+type Options struct {
+	// Tables says which workspace table holds each stream's records to
+	// load: transformed_<stream> for streams that went through transforms;
+	// a stream not in it loads from its own table.
+	Tables map[string]string
+	// DefaultAdminEmail is the admin agents without an Intercom admin of the
+	// same email act as; empty: the token's own admin.
+	DefaultAdminEmail string
+	// TagMigrated, when set, tags every migrated conversation.
+	TagMigrated string
+	// Concurrency is how many records load at once (default 8). The parts
+	// of one conversation always go in order.
+	Concurrency int
+	// RunID is the workspace run this load belongs to.
+	RunID  int64
+	Logger *slog.Logger
+	// OnOutcome, when set, is told of every record's outcome, for progress.
+	OnOutcome func(entity, outcome string)
+}
+
+// Result says what a load did besides the ledger.
+type Result struct {
+	// UnmappedAgents are the emails of agents with no Intercom admin of the
+	// same email; their parts were written as the default admin.
+	UnmappedAgents []string
+	// DefaultAdmin is the email of the admin unmapped agents act as.
+	DefaultAdmin string
+	// UnmappedGroups are groups with no Intercom team of the same name.
+	UnmappedGroups []string
+}
+
+// Loader loads one workspace into one Intercom workspace.
+type Loader struct {
+	ws   *stage.Workspace
+	ic   *intercom.Client
+	opts Options
+	log  *slog.Logger
+
+	// Set by preflight, read-only afterwards.
+	defaultAdmin string            // Intercom admin id
+	agentAdmin   map[string]string // source agent id → Intercom admin id
+	groupTeam    map[string]string // source group id → Intercom team id
+	users        map[string]*schema.User
+
+	mu       sync.Mutex
+	contacts map[string]string // source user id → Intercom contact id
+	tags     map[string]string // tag name (lower case) → Intercom tag id
+}
+
+// New returns a Loader.
+func New(ws *stage.Workspace, ic *intercom.Client, opts Options) *Loader {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Loader{ws: ws, ic: ic, opts: opts, log: log, tags: map[string]string{}}
+}
+
+// Run loads everything not yet migrated: companies, then contacts, then
+// tickets. Records that fail are recorded with the reason and the run goes
+// on; Run returns an error only for what stops the whole load (a bad token,
+// a missing default admin, a cancelled context, the workspace failing).
+func (l *Loader) Run(ctx context.Context) (Result, error) {
+	res, err := l.preflight(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := l.companies(ctx); err != nil {
+		return res, err
+	}
+	if err := l.contactsStage(ctx); err != nil {
+		return res, err
+	}
+	if err := l.tickets(ctx); err != nil {
+		return res, err
+	}
+	return res, l.ws.CascadeTicketOutcomes(ctx, l.opts.RunID)
+}
+
+// preflight maps agents to admins by email and groups to teams by name:
+// Intercom has no API to create either.
+func (l *Loader) preflight(ctx context.Context) (Result, error) {
+	var res Result
+	me, err := l.ic.Me(ctx)
+	if err != nil {
+		return res, fmt.Errorf("check the Intercom token (GET /me): %w", err)
+	}
+	admins, err := l.ic.ListAdmins(ctx)
+	if err != nil {
+		return res, fmt.Errorf("list Intercom admins: %w", err)
+	}
+	byEmail := map[string]intercom.Admin{}
+	var emails []string
+	for _, a := range admins {
+		byEmail[strings.ToLower(a.Email)] = a
+		emails = append(emails, a.Email)
+	}
+	l.defaultAdmin, res.DefaultAdmin = me.ID, me.Email
+	if e := l.opts.DefaultAdminEmail; e != "" {
+		a, ok := byEmail[strings.ToLower(e)]
+		if !ok {
+			return res, fmt.Errorf("options.default_admin_email %s is not an admin of the Intercom workspace (its admins: %s)", e, strings.Join(emails, ", "))
+		}
+		l.defaultAdmin, res.DefaultAdmin = a.ID, a.Email
+	}
+	teams, err := l.ic.ListTeams(ctx)
+	if err != nil {
+		return res, fmt.Errorf("list Intercom teams: %w", err)
+	}
+	teamByName := map[string]string{}
+	for _, t := range teams {
+		teamByName[strings.ToLower(strings.TrimSpace(t.Name))] = t.ID
+	}
+
+	l.agentAdmin = map[string]string{}
+	l.users = map[string]*schema.User{}
+	err = l.ws.Records(ctx, stage.Select{Stream: schema.Users}, func(r schema.Record) error {
+		u := r.(*schema.User)
+		l.users[u.ID] = u
+		if u.Role != schema.RoleAgent {
+			return nil
+		}
+		if a, ok := byEmail[strings.ToLower(u.Email)]; ok && u.Email != "" {
+			l.agentAdmin[u.ID] = a.ID
+		} else {
+			l.agentAdmin[u.ID] = l.defaultAdmin
+			res.UnmappedAgents = append(res.UnmappedAgents, u.Email)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	l.groupTeam = map[string]string{}
+	err = l.ws.Records(ctx, stage.Select{Stream: schema.Groups}, func(r schema.Record) error {
+		g := r.(*schema.Group)
+		if id, ok := teamByName[strings.ToLower(strings.TrimSpace(g.Name))]; ok {
+			l.groupTeam[g.ID] = id
+		} else {
+			res.UnmappedGroups = append(res.UnmappedGroups, g.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	if n := len(res.UnmappedAgents); n > 0 {
+		l.log.Info("agents without an Intercom admin of the same email act as the default admin",
+			"agents", n, "default_admin", res.DefaultAdmin)
+	}
+	return res, nil
+}
+
+// table is the table to load stream's records from.
+func (l *Loader) table(stream string) string {
+	if t, ok := l.opts.Tables[stream]; ok {
+		return t
+	}
+	return stream
+}
+
+// notMigrated selects the records of entity the ledger does not call
+// migrated.
+func notMigrated(entity string) string {
+	return fmt.Sprintf("id NOT IN (SELECT source_id FROM ledger WHERE entity = '%s' AND outcome = 'migrated')", entity)
+}
+
+// each runs fn over the selected records with the load's concurrency,
+// stopping at the first error fn returns (a fatal one: record failures are
+// recorded, not returned).
+func (l *Loader) each(ctx context.Context, sel stage.Select, fn func(context.Context, schema.Record) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	recs := make(chan schema.Record)
+	for range l.opts.Concurrency {
+		g.Go(func() error {
+			for r := range recs {
+				if err := fn(ctx, r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(recs)
+		return l.ws.Records(ctx, sel, func(r schema.Record) error {
+			select {
+			case recs <- r:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	})
+	return g.Wait()
+}
+
+// record writes an outcome, and says whether the error that caused a
+// failure must stop the load.
+func (l *Loader) record(ctx context.Context, entity, sourceID, outcome, intercomID string, cause error) error {
+	return l.recordAll(ctx, cause, stage.Outcome{Entity: entity, SourceID: sourceID, Outcome: outcome, IntercomID: intercomID})
+}
+
+// recordAll writes outcomes together, the reason being cause's message; a
+// cause that must stop the load is returned instead.
+func (l *Loader) recordAll(ctx context.Context, cause error, os ...stage.Outcome) error {
+	if cause != nil && fatal(ctx, cause) {
+		return cause
+	}
+	for i := range os {
+		os[i].Stage, os[i].RunID = "load", l.opts.RunID
+		if cause != nil && os[i].Reason == "" {
+			os[i].Reason = cause.Error()
+		}
+	}
+	if err := l.ws.SetOutcomes(ctx, os); err != nil {
+		return err
+	}
+	if l.opts.OnOutcome != nil {
+		for _, o := range os {
+			l.opts.OnOutcome(o.Entity, o.Outcome)
+		}
+	}
+	return nil
+}
+
+// fatal reports whether err stops the whole load rather than one record:
+// no retry of another record would succeed.
+func fatal(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	switch intercom.StatusCode(err) {
+	case http.StatusUnauthorized:
+		return true
+	case http.StatusForbidden:
+		var ie *intercom.Error
+		return errors.As(err, &ie) && ie.HasCode("api_plan_restricted")
+	}
+	return false
+}
+
+func (l *Loader) companies(ctx context.Context) error {
+	return l.each(ctx, stage.Select{Stream: schema.Organizations, Table: l.table(schema.Organizations), Where: notMigrated(stage.EntityCompanies)}, func(ctx context.Context, r schema.Record) error {
+		o := r.(*schema.Organization)
+		c, err := l.ic.UpsertCompany(ctx, intercom.CompanyRequest{CompanyID: o.ID, Name: o.Name, RemoteCreatedAt: unix(o.CreatedAt), Website: firstDomain(o.Domains)})
+		if err != nil {
+			return l.record(ctx, stage.EntityCompanies, o.ID, stage.Failed, "", fmt.Errorf("create company: %w", err))
+		}
+		return l.record(ctx, stage.EntityCompanies, o.ID, stage.Migrated, c.ID, nil)
+	})
+}
+
+func firstDomain(domains []string) string {
+	if len(domains) == 0 {
+		return ""
+	}
+	return "https://" + domains[0]
+}
+
+func (l *Loader) contactsStage(ctx context.Context) error {
+	var err error
+	if l.contacts, err = l.ws.IDMap(ctx, stage.EntityContacts); err != nil {
+		return err
+	}
+	companies, err := l.ws.IDMap(ctx, stage.EntityCompanies)
+	if err != nil {
+		return err
+	}
+	sel := stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: "role = 'end_user' AND " + notMigrated(stage.EntityContacts)}
+	return l.each(ctx, sel, func(ctx context.Context, r schema.Record) error {
+		u := r.(*schema.User)
+		id, err := l.contact(ctx, u)
+		if err != nil {
+			return l.record(ctx, stage.EntityContacts, u.ID, stage.Failed, "", err)
+		}
+		if u.OrganizationID != "" {
+			companyID, ok := companies[u.OrganizationID]
+			if !ok {
+				return l.record(ctx, stage.EntityContacts, u.ID, stage.Failed, id,
+					fmt.Errorf("contact created, but its organization %s was not migrated (see companies)", u.OrganizationID))
+			}
+			if _, err := l.ic.AttachContactToCompany(ctx, id, companyID); err != nil {
+				return l.record(ctx, stage.EntityContacts, u.ID, stage.Failed, id,
+					fmt.Errorf("contact created, but linking it to company %s failed: %w", companyID, err))
+			}
+		}
+		return l.record(ctx, stage.EntityContacts, u.ID, stage.Migrated, id, nil)
+	})
+}
+
+// contact returns the Intercom contact of end user u, creating it unless an
+// earlier run did, and adopting the existing contact when Intercom already
+// has one with the same email or external id.
+func (l *Loader) contact(ctx context.Context, u *schema.User) (string, error) {
+	l.mu.Lock()
+	id, ok := l.contacts[u.ID]
+	l.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	c, err := l.ic.CreateContact(ctx, intercom.ContactRequest{
+		Role: intercom.RoleUser, ExternalID: u.ID, Email: u.Email, Name: u.Name, Phone: u.Phone, SignedUpAt: unix(u.CreatedAt),
+	})
+	switch {
+	case err == nil:
+		id = c.ID
+	default:
+		existing, ok := intercom.ExistingContactID(err)
+		if !ok {
+			return "", fmt.Errorf("create contact: %w", err)
+		}
+		l.log.Info("adopting an existing Intercom contact", "user", u.ID, "contact", existing)
+		id = existing
+	}
+	if err := l.ws.MapID(ctx, stage.EntityContacts, u.ID, id, l.opts.RunID); err != nil {
+		return "", err
+	}
+	l.mu.Lock()
+	l.contacts[u.ID] = id
+	l.mu.Unlock()
+	return id, nil
+}

@@ -1,0 +1,48 @@
+// Package pipeline runs ferry's stages in order: extract (a source plugin into
+// the workspace), transform (WASM modules over the staged records), load (into
+// Intercom). Each stage reads what the one before committed to the
+// workspace, so each can be rerun or resumed alone.
+package pipeline
+
+import (
+	"io"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/ferryhq/ferry/host/config"
+	"github.com/ferryhq/ferry/host/stage"
+)
+
+// Env is what the stages share: the open workspace, the config, and where
+// plugins, logs and progress go.
+type Env struct {
+	Workspace  *stage.Workspace
+	Config     *config.Config
+	PluginDirs []string
+	Logger     *slog.Logger
+	// Progress receives human-readable progress lines (the terminal's
+	// stderr); nil discards them.
+	Progress io.Writer
+}
+
+func (e *Env) progress() io.Writer {
+	if e.Progress == nil {
+		return io.Discard
+	}
+	return e.Progress
+}
+
+func (e *Env) logger() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Logger
+}
+
+// path resolves a path from the config against the workspace folder.
+func (e *Env) path(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.Workspace.Dir(), p)
+}

@@ -1,0 +1,185 @@
+package stage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// maxGroup bounds how many writes share one commit.
+const maxGroup = 512
+
+// A row of the ledger or the id map, as the writer batches them.
+type ledgerRow struct {
+	entity, sourceID, outcome, reason, intercomID, stage string
+	runID                                                int64
+}
+
+type idMapRow struct {
+	entity, sourceID, intercomID string
+	runID                        int64
+}
+
+// writeOp is a caller's rows, written together, that it waits on until they
+// are committed.
+type writeOp struct {
+	ctx    context.Context
+	ledger []ledgerRow
+	idMap  []idMapRow
+	done   chan error
+}
+
+// writer commits the ledger's and the id map's rows in groups: whoever
+// arrives while a commit is under way joins the next one, and a group is
+// written with one multi-row statement per table. DuckDB spends milliseconds
+// on each statement and on each commit, so rows written one by one would
+// make the workspace, not Intercom, what a load waits for. Each caller still
+// returns only once its rows are durable: "created in Intercom" is never
+// acknowledged before it is recorded.
+type writer struct {
+	db   *sql.DB
+	ops  chan writeOp
+	quit chan struct{}
+	done chan struct{}
+}
+
+func newWriter(db *sql.DB) *writer {
+	w := &writer{db: db, ops: make(chan writeOp), quit: make(chan struct{}), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// write queues rows and returns once they are committed (or failed).
+func (w *writer) write(ctx context.Context, ledger []ledgerRow, idMap []idMapRow) error {
+	op := writeOp{ctx: ctx, ledger: ledger, idMap: idMap, done: make(chan error, 1)}
+	select {
+	case w.ops <- op:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.quit:
+		return fmt.Errorf("workspace closed")
+	}
+	// Once queued, the op is committed or failed promptly: wait for it even
+	// if ctx ends, so the caller knows whether its rows are durable.
+	return <-op.done
+}
+
+func (w *writer) close() {
+	close(w.quit)
+	<-w.done
+}
+
+func (w *writer) loop() {
+	defer close(w.done)
+	for {
+		var group []writeOp
+		select {
+		case op := <-w.ops:
+			group = append(group, op)
+		case <-w.quit:
+			return
+		}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case op := <-w.ops:
+				group = append(group, op)
+			default:
+				break drain
+			}
+		}
+		w.commit(group)
+	}
+}
+
+// commit writes a group in one transaction; if that fails, each op is
+// written alone so that one bad row does not fail the others.
+func (w *writer) commit(group []writeOp) {
+	live := group[:0]
+	for _, op := range group {
+		if err := op.ctx.Err(); err != nil {
+			op.done <- err
+			continue
+		}
+		live = append(live, op)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if err := w.tx(live); err == nil {
+		for _, op := range live {
+			op.done <- nil
+		}
+		return
+	}
+	for _, op := range live {
+		op.done <- w.tx([]writeOp{op})
+	}
+}
+
+func (w *writer) tx(ops []writeOp) error {
+	// A commit must not be torn by one caller's cancellation.
+	ctx := context.Background()
+	// Within a group the last outcome of a record wins, and its first
+	// Intercom id: the id map never changes what it once recorded.
+	ledger := map[[2]string]ledgerRow{}
+	var ledgerOrder [][2]string
+	idMap := map[[2]string]idMapRow{}
+	var idOrder [][2]string
+	for _, op := range ops {
+		for _, r := range op.ledger {
+			k := [2]string{r.entity, r.sourceID}
+			if _, ok := ledger[k]; !ok {
+				ledgerOrder = append(ledgerOrder, k)
+			}
+			ledger[k] = r
+		}
+		for _, r := range op.idMap {
+			k := [2]string{r.entity, r.sourceID}
+			if _, ok := idMap[k]; !ok {
+				idOrder = append(idOrder, k)
+				idMap[k] = r
+			}
+		}
+	}
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if len(idOrder) > 0 {
+		vals := make([]string, 0, len(idOrder))
+		args := make([]any, 0, 4*len(idOrder))
+		for _, k := range idOrder {
+			r := idMap[k]
+			vals = append(vals, "(?, ?, ?, ?, now()::TIMESTAMP)")
+			args = append(args, r.entity, r.sourceID, r.intercomID, r.runID)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO id_map (entity, source_id, intercom_id, run_id, created_at) VALUES `+
+			strings.Join(vals, ", ")+` ON CONFLICT DO NOTHING`, args...); err != nil {
+			return fmt.Errorf("write the id map: %w", err)
+		}
+	}
+	if len(ledgerOrder) > 0 {
+		vals := make([]string, 0, len(ledgerOrder))
+		args := make([]any, 0, 7*len(ledgerOrder))
+		for _, k := range ledgerOrder {
+			r := ledger[k]
+			vals = append(vals, "(?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)")
+			args = append(args, r.entity, r.sourceID, r.outcome, nullIfEmpty(r.reason), nullIfEmpty(r.intercomID), r.stage, r.runID)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at) VALUES `+
+			strings.Join(vals, ", "), args...); err != nil {
+			return fmt.Errorf("write the ledger: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

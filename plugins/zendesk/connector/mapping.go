@@ -1,0 +1,308 @@
+package connector
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/ferryhq/ferry/sdk/schema"
+)
+
+// The mapping from Zendesk's JSON objects to canonical records. Each map
+// function decodes only the fields the canonical model names; the whole
+// object travels in the record's Raw column. Zendesk's ids are 64-bit
+// integers, written as decimal strings; an absent (null) id is "".
+
+var errNoID = errors.New("the record has no id")
+
+// id writes a Zendesk id; 0 is how a null decodes, and no record has it.
+func id(v int64) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+func ids(vs []int64) []string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, id(v))
+	}
+	return out
+}
+
+// recordID reads a raw record's id for an error report, whatever else is
+// wrong with the record.
+func recordID(raw json.RawMessage) string {
+	var v struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(raw, &v) != nil || len(v.ID) == 0 || bytes.Equal(v.ID, []byte("null")) {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v.ID, &s) == nil {
+		return s
+	}
+	return string(v.ID)
+}
+
+// jsonObject returns raw if it is a JSON object with something in it, nil
+// otherwise: an empty or null custom-fields object is no custom fields.
+func jsonObject(raw json.RawMessage) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || len(m) == 0 {
+		return nil
+	}
+	return raw
+}
+
+type zdUser struct {
+	ID             int64           `json:"id"`
+	Name           string          `json:"name"`
+	Email          string          `json:"email"`
+	Phone          string          `json:"phone"`
+	OrganizationID int64           `json:"organization_id"`
+	Role           string          `json:"role"`
+	Active         bool            `json:"active"`
+	Suspended      bool            `json:"suspended"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	UserFields     json.RawMessage `json:"user_fields"`
+}
+
+// mapUser maps a Zendesk user. Admins and agents are agents; an
+// unknown role is an error, not a guess, since it decides who the
+// person becomes in Intercom.
+func mapUser(raw json.RawMessage) (*schema.User, error) {
+	var u zdUser
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return nil, fmt.Errorf("decode user: %w", err)
+	}
+	if u.ID == 0 {
+		return nil, errNoID
+	}
+	var role string
+	switch u.Role {
+	case "admin", "agent":
+		role = schema.RoleAgent
+	case "end-user":
+		role = schema.RoleEndUser
+	default:
+		return nil, fmt.Errorf("user %d has role %q, which is none of end-user, agent or admin", u.ID, u.Role)
+	}
+	return &schema.User{
+		ID: id(u.ID), Role: role, Name: u.Name, Email: u.Email, Phone: u.Phone,
+		OrganizationID: id(u.OrganizationID), Active: u.Active, Suspended: u.Suspended,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, CustomFields: jsonObject(u.UserFields), Raw: raw,
+	}, nil
+}
+
+type zdOrganization struct {
+	ID                 int64           `json:"id"`
+	Name               string          `json:"name"`
+	DomainNames        []string        `json:"domain_names"`
+	CreatedAt          time.Time       `json:"created_at"`
+	UpdatedAt          time.Time       `json:"updated_at"`
+	OrganizationFields json.RawMessage `json:"organization_fields"`
+}
+
+func mapOrganization(raw json.RawMessage) (*schema.Organization, error) {
+	var o zdOrganization
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return nil, fmt.Errorf("decode organization: %w", err)
+	}
+	if o.ID == 0 {
+		return nil, errNoID
+	}
+	return &schema.Organization{
+		ID: id(o.ID), Name: o.Name, Domains: o.DomainNames, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		CustomFields: jsonObject(o.OrganizationFields), Raw: raw,
+	}, nil
+}
+
+type zdGroup struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func mapGroup(raw json.RawMessage) (*schema.Group, error) {
+	var g zdGroup
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return nil, fmt.Errorf("decode group: %w", err)
+	}
+	if g.ID == 0 {
+		return nil, errNoID
+	}
+	return &schema.Group{ID: id(g.ID), Name: g.Name, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt, Raw: raw}, nil
+}
+
+// fieldOption is a drop-down or system field's option, as the canonical
+// Options column lists them.
+type fieldOption struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type zdTicketField struct {
+	ID                 int64         `json:"id"`
+	Type               string        `json:"type"`
+	Title              string        `json:"title"`
+	Active             bool          `json:"active"`
+	CustomFieldOptions []fieldOption `json:"custom_field_options"`
+	SystemFieldOptions []fieldOption `json:"system_field_options"`
+}
+
+// mapTicketField maps a ticket field; a drop-down's options, or a system
+// field's (status, type, priority), become Options.
+func mapTicketField(raw json.RawMessage) (*schema.TicketField, error) {
+	var f zdTicketField
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, fmt.Errorf("decode ticket field: %w", err)
+	}
+	if f.ID == 0 {
+		return nil, errNoID
+	}
+	opts := f.CustomFieldOptions
+	if len(opts) == 0 {
+		opts = f.SystemFieldOptions
+	}
+	var options json.RawMessage
+	if len(opts) > 0 {
+		b, err := json.Marshal(opts)
+		if err != nil {
+			return nil, fmt.Errorf("ticket field %d: encode options: %w", f.ID, err)
+		}
+		options = b
+	}
+	return &schema.TicketField{ID: id(f.ID), Title: f.Title, Type: f.Type, Active: f.Active, Options: options, Raw: raw}, nil
+}
+
+type zdCustomFieldValue struct {
+	ID    int64           `json:"id"`
+	Value json.RawMessage `json:"value"`
+}
+
+type zdTicket struct {
+	ID              int64                `json:"id"`
+	Subject         string               `json:"subject"`
+	Status          string               `json:"status"`
+	Priority        string               `json:"priority"`
+	Type            string               `json:"type"`
+	RequesterID     int64                `json:"requester_id"`
+	SubmitterID     int64                `json:"submitter_id"`
+	AssigneeID      int64                `json:"assignee_id"`
+	GroupID         int64                `json:"group_id"`
+	OrganizationID  int64                `json:"organization_id"`
+	Tags            []string             `json:"tags"`
+	EmailCCIDs      []int64              `json:"email_cc_ids"`
+	CollaboratorIDs []int64              `json:"collaborator_ids"`
+	CustomFields    []zdCustomFieldValue `json:"custom_fields"`
+	CreatedAt       time.Time            `json:"created_at"`
+	UpdatedAt       time.Time            `json:"updated_at"`
+}
+
+// mapTicket maps a ticket. CCIDs are the email CCs and the (older)
+// collaborators, each once; custom fields become an object keyed by field
+// id, unset ones null, as Zendesk lists them.
+func mapTicket(raw json.RawMessage) (*schema.Ticket, error) {
+	var t zdTicket
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("decode ticket: %w", err)
+	}
+	if t.ID == 0 {
+		return nil, errNoID
+	}
+	var cc []int64
+	for _, v := range append(slices.Clone(t.EmailCCIDs), t.CollaboratorIDs...) {
+		if v != 0 && !slices.Contains(cc, v) {
+			cc = append(cc, v)
+		}
+	}
+	var custom json.RawMessage
+	if len(t.CustomFields) > 0 {
+		m := make(map[string]json.RawMessage, len(t.CustomFields))
+		for _, f := range t.CustomFields {
+			if f.ID == 0 {
+				return nil, fmt.Errorf("ticket %d has a custom field value without a field id", t.ID)
+			}
+			v := f.Value
+			if len(v) == 0 {
+				v = json.RawMessage("null")
+			}
+			m[id(f.ID)] = v
+		}
+		b, err := json.Marshal(m) // map keys sort: the same ticket always maps to the same bytes
+		if err != nil {
+			return nil, fmt.Errorf("ticket %d: encode custom fields: %w", t.ID, err)
+		}
+		custom = b
+	}
+	return &schema.Ticket{
+		ID: id(t.ID), Subject: t.Subject, Status: t.Status, Priority: t.Priority, Type: t.Type,
+		RequesterID: id(t.RequesterID), SubmitterID: id(t.SubmitterID), AssigneeID: id(t.AssigneeID),
+		GroupID: id(t.GroupID), OrganizationID: id(t.OrganizationID), Tags: t.Tags, CCIDs: ids(cc),
+		CustomFields: custom, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, Raw: raw,
+	}, nil
+}
+
+type zdComment struct {
+	ID          int64             `json:"id"`
+	AuthorID    int64             `json:"author_id"`
+	Public      bool              `json:"public"`
+	Body        string            `json:"body"`
+	HTMLBody    string            `json:"html_body"`
+	PlainBody   string            `json:"plain_body"`
+	CreatedAt   time.Time         `json:"created_at"`
+	Attachments []json.RawMessage `json:"attachments"`
+}
+
+type zdAttachment struct {
+	ID          int64  `json:"id"`
+	FileName    string `json:"file_name"`
+	ContentURL  string `json:"content_url"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	Inline      bool   `json:"inline"`
+}
+
+// mapComment maps a comment of ticket ticketID and its attachments. The
+// text body is plain_body, or body where Zendesk left plain_body empty.
+func mapComment(ticketID string, raw json.RawMessage) (*schema.Comment, []*schema.Attachment, error) {
+	var c zdComment
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, nil, fmt.Errorf("decode comment: %w", err)
+	}
+	if c.ID == 0 {
+		return nil, nil, errNoID
+	}
+	text := c.PlainBody
+	if text == "" {
+		text = c.Body
+	}
+	comment := &schema.Comment{
+		ID: id(c.ID), TicketID: ticketID, AuthorID: id(c.AuthorID), Public: c.Public,
+		BodyHTML: c.HTMLBody, BodyText: text, CreatedAt: c.CreatedAt, Raw: raw,
+	}
+	atts := make([]*schema.Attachment, 0, len(c.Attachments))
+	for i, ar := range c.Attachments {
+		var a zdAttachment
+		if err := json.Unmarshal(ar, &a); err != nil {
+			return nil, nil, fmt.Errorf("comment %d: decode attachment %d: %w", c.ID, i, err)
+		}
+		if a.ID == 0 {
+			return nil, nil, fmt.Errorf("comment %d: attachment %d has no id", c.ID, i)
+		}
+		atts = append(atts, &schema.Attachment{
+			ID: id(a.ID), TicketID: ticketID, CommentID: comment.ID, FileName: a.FileName, ContentType: a.ContentType,
+			Size: a.Size, URL: a.ContentURL, Inline: a.Inline, Position: int64(i), Raw: ar,
+		})
+	}
+	return comment, atts, nil
+}
