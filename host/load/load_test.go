@@ -1,0 +1,313 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferryhq/ferry/host/intercom"
+	"github.com/ferryhq/ferry/host/intercom/sandbox"
+	"github.com/ferryhq/ferry/host/stage"
+	"github.com/ferryhq/ferry/sdk/schema"
+)
+
+const token = "load-test-token"
+
+var t0 = time.Date(2024, 2, 1, 9, 0, 0, 0, time.UTC)
+
+func at(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+
+// fixture is a small help desk with one of each case the loader handles.
+func fixture() []schema.Record {
+	recs := []schema.Record{
+		&schema.Organization{ID: "o1", Name: "Initech", Domains: []string{"initech.example"}, CreatedAt: at(-1000)},
+		&schema.Group{ID: "g1", Name: "Support"},
+		&schema.User{ID: "a1", Role: schema.RoleAgent, Name: "Ada Admin", Email: "ada@ferry-sandbox.example"},
+		&schema.User{ID: "a2", Role: schema.RoleAgent, Name: "Unmapped Agent", Email: "nobody@acme.example"},
+		&schema.User{ID: "u1", Role: schema.RoleEndUser, Name: "Una User", Email: "una@initech.example", OrganizationID: "o1", CreatedAt: at(-500)},
+		&schema.User{ID: "u2", Role: schema.RoleEndUser, Name: "Existing Ed", Email: "ed@example.com"},
+		// T1: requester's first comment, an agent's reply with seven
+		// attachments, an unmapped agent's note, an end user's private
+		// comment; solved, tagged, assigned to a mapped agent and a team.
+		&schema.Ticket{ID: "t1", Subject: "Printer on fire", Status: "solved", RequesterID: "u1", AssigneeID: "a1", GroupID: "g1", Tags: []string{"vip"}, CreatedAt: at(0)},
+		&schema.Comment{ID: "c1", TicketID: "t1", AuthorID: "u1", Public: true, BodyText: "It burns", BodyHTML: "<p>It burns</p>", CreatedAt: at(0)},
+		&schema.Comment{ID: "c2", TicketID: "t1", AuthorID: "a1", Public: true, BodyHTML: "<p>Use water</p>", CreatedAt: at(5)},
+		&schema.Comment{ID: "c3", TicketID: "t1", AuthorID: "a2", Public: false, BodyHTML: "<p>internal</p>", CreatedAt: at(6)},
+		&schema.Comment{ID: "c4", TicketID: "t1", AuthorID: "u2", Public: false, BodyHTML: "<p>cc'd aside</p>", CreatedAt: at(7)},
+		// T2: its requester is not in the source.
+		&schema.Ticket{ID: "t2", Subject: "Orphan", Status: "open", RequesterID: "ghost", CreatedAt: at(10)},
+		&schema.Comment{ID: "c5", TicketID: "t2", AuthorID: "ghost", Public: true, BodyText: "hello?", CreatedAt: at(10)},
+		// T3: opened by an agent on the requester's behalf.
+		&schema.Ticket{ID: "t3", Subject: "Callback", Status: "open", RequesterID: "u2", CreatedAt: at(20)},
+		&schema.Comment{ID: "c6", TicketID: "t3", AuthorID: "a1", Public: true, BodyHTML: "<p>We called you</p>", CreatedAt: at(20)},
+		&schema.Comment{ID: "c7", TicketID: "t3", AuthorID: "u2", Public: true, BodyHTML: "<p>Thanks</p>", CreatedAt: at(21)},
+	}
+	for i := range 7 {
+		recs = append(recs, &schema.Attachment{ID: fmt.Sprintf("f%d", i), TicketID: "t1", CommentID: "c2", FileName: fmt.Sprintf("f%d.png", i),
+			URL: fmt.Sprintf("https://files.example/f%d.png", i), Position: int64(i)})
+	}
+	return recs
+}
+
+// stageAll writes records into a fresh workspace the way an extract does.
+func stageAll(t *testing.T, recs []schema.Record) *stage.Workspace {
+	t.Helper()
+	ctx := t.Context()
+	ws, err := stage.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	in, err := ws.NewIngest(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	builders := map[string]*schema.Builder{}
+	for _, r := range recs {
+		b, ok := builders[r.Stream()]
+		if !ok {
+			b, _ = schema.NewBuilder(memory.NewGoAllocator(), r.Stream())
+			builders[r.Stream()] = b
+		}
+		if err := b.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for stream, b := range builders {
+		rec := b.NewRecordBatch()
+		if err := in.Batch(ctx, stream, rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+		b.Release()
+	}
+	if err := in.Checkpoint(ctx, "all", nil); err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+// faults wraps the sandbox: fail answers the request with a status when it
+// returns one.
+type faults struct {
+	next http.Handler
+	fail func(r *http.Request) int
+}
+
+func (f *faults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.fail != nil {
+		if code := f.fail(r); code != 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			fmt.Fprintf(w, `{"type":"error.list","request_id":null,"errors":[{"code":"parameter_invalid","message":"injected failure"}]}`)
+			return
+		}
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+type env struct {
+	ws  *stage.Workspace
+	sb  *sandbox.Server
+	f   *faults
+	url string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	sb := sandbox.New(sandbox.Options{Token: token})
+	f := &faults{next: sb}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return &env{ws: stageAll(t, fixture()), sb: sb, f: f, url: srv.URL}
+}
+
+func (e *env) run(t *testing.T, tok string) (Result, error) {
+	t.Helper()
+	ic, err := intercom.New(intercom.Options{BaseURL: e.url, Token: tok, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(e.ws, ic, Options{TagMigrated: "migrated", RunID: 2, Concurrency: 4}).Run(t.Context())
+}
+
+func outcome(t *testing.T, ws *stage.Workspace, entity, id string) (string, string) {
+	t.Helper()
+	var o, reason string
+	err := ws.DB().QueryRowContext(t.Context(), `SELECT outcome, coalesce(reason, '') FROM ledger WHERE entity = ? AND source_id = ?`, entity, id).Scan(&o, &reason)
+	if err != nil {
+		t.Fatalf("outcome of %s %s: %v", entity, id, err)
+	}
+	return o, reason
+}
+
+func TestLoad(t *testing.T) {
+	e := newEnv(t)
+	// u2's email is in Intercom already: the loader must adopt that contact.
+	pre, err := intercom.New(intercom.Options{BaseURL: e.url, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	existing, err := pre.CreateContact(t.Context(), intercom.ContactRequest{Role: intercom.RoleUser, Email: "ed@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := e.run(t, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.UnmappedAgents) != 1 || res.UnmappedAgents[0] != "nobody@acme.example" {
+		t.Errorf("unmapped agents = %v", res.UnmappedAgents)
+	}
+
+	ids, _ := e.ws.IDMap(t.Context(), stage.EntityContacts)
+	if ids["u2"] != existing.ID {
+		t.Errorf("u2 mapped to %s, want the existing contact %s", ids["u2"], existing.ID)
+	}
+	tests := []struct{ entity, id, outcome, reason string }{
+		{stage.EntityCompanies, "o1", stage.Migrated, ""},
+		{stage.EntityContacts, "u1", stage.Migrated, ""},
+		{stage.EntityContacts, "u2", stage.Migrated, ""},
+		{stage.EntityTickets, "t1", stage.Migrated, ""},
+		{stage.EntityTickets, "t2", stage.Failed, "requester ghost was not migrated"},
+		{stage.EntityComments, "c5", stage.Failed, "requester ghost was not migrated"},
+		{stage.EntityTickets, "t3", stage.Migrated, ""},
+		{stage.EntityAttachments, "f6", stage.Migrated, ""},
+	}
+	for _, tt := range tests {
+		o, reason := outcome(t, e.ws, tt.entity, tt.id)
+		if o != tt.outcome || !strings.Contains(reason, tt.reason) {
+			t.Errorf("%s %s: %s (%q), want %s (%q)", tt.entity, tt.id, o, reason, tt.outcome, tt.reason)
+		}
+	}
+
+	snap := e.sb.Snapshot()
+	convs, _ := e.ws.IDMap(t.Context(), stage.EntityTickets)
+	c1, _ := snap.Conversation(convs["t1"])
+	type part struct{ typ, author, body string }
+	var got []part
+	var attachCounts []int
+	for _, p := range c1.Parts {
+		if p.PartType == "comment" || p.PartType == "note" {
+			got = append(got, part{p.PartType, p.Author.Type, p.RawBody})
+			attachCounts = append(attachCounts, len(p.Attachments))
+		}
+	}
+	want := []part{
+		{"comment", "admin", "<p>Use water</p>"},
+		{"comment", "admin", "<p>(attachments, continued)</p>"},
+		{"note", "admin", "<p>internal</p>"},
+		{"note", "admin", "<p><em>Comment by Existing Ed &lt;ed@example.com&gt;:</em></p><p>cc'd aside</p>"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("t1 parts:\n got %v\nwant %v", got, want)
+	}
+	if fmt.Sprint(attachCounts) != "[5 2 0 0]" {
+		t.Errorf("attachments per part = %v, want [5 2 0 0]", attachCounts)
+	}
+	if c1.Source.RawBody != "It burns" || c1.CreatedAt != at(0).Unix() || c1.State != "closed" || c1.Title != "Printer on fire" {
+		t.Errorf("t1 conversation = source %q at %d, state %s, title %q", c1.Source.RawBody, c1.CreatedAt, c1.State, c1.Title)
+	}
+	if c1.AdminAssigneeID == "" || c1.TeamAssigneeID == "" || len(c1.Tags) != 2 {
+		t.Errorf("t1: admin %q, team %q, %d tags", c1.AdminAssigneeID, c1.TeamAssigneeID, len(c1.Tags))
+	}
+	c3, _ := snap.Conversation(convs["t3"])
+	if c3.Source.RawBody != "Callback" || c3.CreatedAt != at(20).Unix() || len(c3.Parts) != 2 || c3.State != "open" {
+		t.Errorf("t3 (opened by an agent): source %q at %d, %d parts, %s", c3.Source.RawBody, c3.CreatedAt, len(c3.Parts), c3.State)
+	}
+	contact, _ := snap.Contact(ids["u1"])
+	if len(contact.CompanyIDs) != 1 || contact.SignedUpAt != at(-500).Unix() {
+		t.Errorf("u1's contact: companies %v, signed up %d", contact.CompanyIDs, contact.SignedUpAt)
+	}
+
+	// A second run sends nothing that creates or changes.
+	before := e.sb.Stats().Requests
+	if _, err := e.run(t, token); err != nil {
+		t.Fatal(err)
+	}
+	// Preflight reads /me, /admins and /teams; t2 fails again on its
+	// missing requester before any call.
+	if n := e.sb.Stats().Requests - before; n != 3 {
+		t.Errorf("the second run made %d requests, want the 3 of preflight", n)
+	}
+}
+
+func TestLoadResumesATicketAtItsNextComment(t *testing.T) {
+	e := newEnv(t)
+	// The unmapped agent's note (the third part of t1) fails once.
+	var notes atomic.Int32
+	e.f.fail = func(r *http.Request) int {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/reply") && notes.Add(1) == 3 {
+			return http.StatusBadRequest
+		}
+		return 0
+	}
+	t.Cleanup(func() { e.f.fail = nil })
+	ic, _ := intercom.New(intercom.Options{BaseURL: e.url, Token: token, MaxRetries: -1})
+	// One worker, so the failing reply is t1's third.
+	if _, err := New(e.ws, ic, Options{RunID: 2, Concurrency: 1}).Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if o, reason := outcome(t, e.ws, stage.EntityTickets, "t1"); o != stage.Failed || !strings.Contains(reason, "comment c3") || !strings.Contains(reason, "injected failure") {
+		t.Fatalf("t1: %s %q, want failed at comment c3", o, reason)
+	}
+	if o, reason := outcome(t, e.ws, stage.EntityComments, "c4"); o != stage.Failed || !strings.Contains(reason, "earlier comment") {
+		t.Errorf("c4: %s %q", o, reason)
+	}
+	if o, _ := outcome(t, e.ws, stage.EntityComments, "c2"); o != stage.Migrated {
+		t.Errorf("c2: %s, want migrated before the failure", o)
+	}
+
+	e.f.fail = nil
+	if _, err := e.run(t, token); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := outcome(t, e.ws, stage.EntityTickets, "t1"); o != stage.Migrated {
+		t.Fatalf("t1 after the rerun: %s", o)
+	}
+	convs, _ := e.ws.IDMap(t.Context(), stage.EntityTickets)
+	conv, _ := e.sb.Snapshot().Conversation(convs["t1"])
+	var bodies []string
+	for _, p := range conv.Parts {
+		if p.PartType == "comment" || p.PartType == "note" {
+			bodies = append(bodies, p.RawBody)
+		}
+	}
+	if len(bodies) != 4 || bodies[0] != "<p>Use water</p>" || bodies[2] != "<p>internal</p>" || !strings.Contains(bodies[3], "aside") {
+		t.Errorf("t1 after resuming: %q, want each comment once, in order", bodies)
+	}
+	if n := len(e.sb.Snapshot().Conversations); n != 2 {
+		t.Errorf("%d conversations, want 2 (t1 and t3): the rerun must reuse t1's", n)
+	}
+}
+
+func TestLoadStopsOnABadToken(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.run(t, "wrong-token")
+	if err == nil || intercom.StatusCode(err) != http.StatusUnauthorized {
+		t.Fatalf("err = %v, want a 401", err)
+	}
+	var n int
+	e.ws.DB().QueryRowContext(context.Background(), `SELECT count(*) FROM ledger`).Scan(&n)
+	if n != 0 {
+		t.Errorf("a bad token recorded %d outcomes", n)
+	}
+}
+
+func TestLoadRefusesAnUnknownDefaultAdmin(t *testing.T) {
+	e := newEnv(t)
+	ic, _ := intercom.New(intercom.Options{BaseURL: e.url, Token: token})
+	_, err := New(e.ws, ic, Options{DefaultAdminEmail: "boss@nowhere.example"}).Run(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "boss@nowhere.example is not an admin") {
+		t.Errorf("err = %v", err)
+	}
+}
