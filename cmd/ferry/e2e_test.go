@@ -199,6 +199,10 @@ func TestMigrateEndToEnd(t *testing.T) {
 	w := newWorld(t, zendesktest.GenerateOptions{Seed: 7})
 	hd := w.hd
 
+	if out := w.mustFerry("plugins", "--plugin-dir", w.bin.pluginDir); !strings.Contains(out, "zendesk") || !strings.Contains(out, filepath.Join(w.bin.pluginDir, "ferry-source-zendesk")) {
+		t.Errorf("ferry plugins does not list the zendesk plugin:\n%s", out)
+	}
+
 	out := w.mustFerry("migrate", "-w", w.ws)
 	for _, want := range []string{"ENTITY", "tickets", "workspace:"} {
 		if !strings.Contains(out, want) {
