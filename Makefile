@@ -8,6 +8,10 @@ export CGO_ENABLED := 1
 
 PLUGINS    := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 TRANSFORMS := $(patsubst transforms/%/main.go,%,$(wildcard transforms/*/main.go))
+VERSION    := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# No symbol table or DWARF: the binaries are a fifth smaller; panics still
+# name their functions.
+LDFLAGS    := -s -w
 TOOLS      := $(CURDIR)/.tools
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
@@ -22,10 +26,10 @@ all: build
 ## build: bin/ferry, bin/ferry-source-<name> for every plugin, transforms/<name>/<name>.wasm
 build:
 	@mkdir -p bin
-	$(GO) build -o bin/ferry ./cmd/ferry
+	$(GO) build -ldflags "$(LDFLAGS) -X main.version=$(VERSION)" -o bin/ferry ./cmd/ferry
 	@for p in $(PLUGINS); do \
-		echo "$(GO) build -o bin/ferry-source-$$p ./plugins/$$p"; \
-		$(GO) build -o bin/ferry-source-$$p ./plugins/$$p || exit 1; \
+		echo "$(GO) build -ldflags \"$(LDFLAGS)\" -o bin/ferry-source-$$p ./plugins/$$p"; \
+		$(GO) build -ldflags "$(LDFLAGS)" -o bin/ferry-source-$$p ./plugins/$$p || exit 1; \
 	done
 	@for t in $(TRANSFORMS); do \
 		echo "GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o transforms/$$t/$$t.wasm ./transforms/$$t"; \
