@@ -127,3 +127,32 @@ func TestDecodeJSON(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordsInvertsBuilder(t *testing.T) {
+	created := time.Date(2024, 3, 1, 12, 30, 0, 123000, time.UTC)
+	want := []Record{
+		&Ticket{ID: "42", Subject: "Printer on fire", Tags: []string{"vip", "printer"}, CCIDs: []string{"7"}, CustomFields: json.RawMessage(`{"7":"x"}`), CreatedAt: created, Raw: json.RawMessage(`{"id":42}`)},
+		&Ticket{ID: "43", Tags: []string{}},
+	}
+	b, _ := NewBuilder(memory.NewGoAllocator(), Tickets)
+	defer b.Release()
+	for _, r := range want {
+		b.Append(r)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	got, err := Records(Tickets, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		g, _ := json.Marshal(got[i])
+		w, _ := json.Marshal(want[i])
+		if string(g) != string(w) {
+			t.Errorf("row %d:\n got %s\nwant %s", i, g, w)
+		}
+	}
+	if _, err := Records(Comments, rec); err == nil {
+		t.Error("decoding a tickets batch as comments must fail")
+	}
+}

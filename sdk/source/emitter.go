@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -52,6 +53,11 @@ type Emitter struct {
 	builders map[string]*schema.Builder
 	order    []string // streams in first-emitted order, so batches flush deterministically
 	logger   *slog.Logger
+	// lastSent and the last progress let a heartbeat repeat the progress
+	// when the stream has been quiet (waiting out a rate limit, say), so the
+	// host can tell a slow source from a hung plugin.
+	lastSent    time.Time
+	done, total int64
 }
 
 func newEmitter(stream string, limits Limits, send sender) *Emitter {
@@ -146,6 +152,7 @@ func (e *Emitter) Skip(ctx context.Context, stream, sourceID, reason string) err
 func (e *Emitter) Progress(done, total int64) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.done, e.total = done, total
 	return e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_Progress{Progress: &sourcev1.Progress{Stream: e.stream, Done: done, Total: total}}})
 }
 
@@ -184,7 +191,33 @@ func (e *Emitter) sendLocked(m *sourcev1.ReadMessage) error {
 	if err := e.send(m); err != nil {
 		return fmt.Errorf("send to host: %w", err)
 	}
+	e.lastSent = time.Now()
 	return nil
+}
+
+// HeartbeatInterval is how long a stream may be quiet before the SDK repeats
+// its progress to show the host it is alive. Hosts should allow several
+// intervals before they call a plugin hung.
+const HeartbeatInterval = 15 * time.Second
+
+// heartbeat repeats the progress whenever the stream has sent nothing for
+// interval, until ctx ends.
+func (e *Emitter) heartbeat(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			e.mu.Lock()
+			if now.Sub(e.lastSent) >= interval {
+				// A failed send means the read is over; Read reports it.
+				_ = e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_Progress{Progress: &sourcev1.Progress{Stream: e.stream, Done: e.done, Total: e.total}}})
+			}
+			e.mu.Unlock()
+		}
+	}
 }
 
 func (e *Emitter) release() {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -16,14 +17,15 @@ import (
 // server adapts a Connector to the ferry.source.v1 gRPC service.
 type server struct {
 	sourcev1.UnimplementedSourceServer
-	c      Connector
-	limits Limits
+	c         Connector
+	limits    Limits
+	heartbeat time.Duration
 }
 
 // NewServer returns the gRPC service for c. Serve uses it; tests and hosts
 // that link a connector in-process can use it directly.
 func NewServer(c Connector, limits Limits) sourcev1.SourceServer {
-	return &server{c: c, limits: limits}
+	return &server{c: c, limits: limits, heartbeat: HeartbeatInterval}
 }
 
 func (s *server) Spec(context.Context, *sourcev1.SpecRequest) (*sourcev1.SpecResponse, error) {
@@ -95,6 +97,17 @@ func (s *server) readStream(ctx context.Context, st Stream, cursor []byte, send 
 	if err := em.Progress(0, 0); err != nil {
 		return err
 	}
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		em.heartbeat(hbCtx, s.heartbeat)
+	}()
+	// Nothing may be sent once the call returns: stop the heartbeat first.
+	defer func() {
+		stopHeartbeat()
+		<-hbDone
+	}()
 	if err := st.Read(ctx, cursor, em); err != nil {
 		if ctx.Err() != nil {
 			return status.FromContextError(ctx.Err()).Err()
