@@ -14,6 +14,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -38,6 +39,23 @@ type Source struct {
 	SHA256 string `yaml:"sha256,omitempty"`
 	// Config is passed to the plugin as JSON.
 	Config map[string]any `yaml:"config"`
+	// StallTimeout is how long a read may bring nothing new before the
+	// plugin is called stuck and stopped (default 15m): raise it for a
+	// source whose rate limits make it wait longer.
+	StallTimeout Duration `yaml:"stall_timeout,omitempty"`
+}
+
+// Duration is a time.Duration written as in Go: "90s", "15m", "1h30m".
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration such as 90s or 15m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // Transform is one WASM transform of the chain.

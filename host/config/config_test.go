@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -50,6 +51,12 @@ func TestParse(t *testing.T) {
 				t.Errorf("got %+v", c.Transforms)
 			}
 		}},
+		{name: "stall timeout", doc: strings.Replace(base, "plugin: zendesk", "plugin: zendesk\n  stall_timeout: 45m", 1), check: func(t *testing.T, c *Config) {
+			if time.Duration(c.Source.StallTimeout) != 45*time.Minute {
+				t.Errorf("stall timeout = %v", time.Duration(c.Source.StallTimeout))
+			}
+		}},
+		{name: "bad stall timeout", doc: strings.Replace(base, "plugin: zendesk", "plugin: zendesk\n  stall_timeout: soon", 1), wantErr: `"soon" is not a duration`},
 		{name: "unset variable", doc: strings.Replace(base, "${ZENDESK_TOKEN}", "${NOPE}", 1), wantErr: "source.config.token: environment variable NOPE is not set"},
 		{name: "bad reference", doc: strings.Replace(base, "${ZENDESK_TOKEN}", "${1x}", 1), wantErr: "not a valid ${VAR} reference"},
 		{name: "unknown key", doc: base + "optoins: {}\n", wantErr: "field optoins not found"},

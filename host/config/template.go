@@ -11,6 +11,7 @@ func Sources() []string { return []string{"zendesk", "freshdesk", "csv"} }
 const sourceZendesk = `source:
   plugin: zendesk                  # runs ferry-source-zendesk
   # sha256: "<hex>"                # optional: pin the plugin binary
+  # stall_timeout: 15m             # stop a plugin that brings nothing new for this long
   config:
     base_url: "https://acme.zendesk.com"
     email: "ops@acme.example"      # the agent the API token belongs to

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -28,7 +29,9 @@ func Extract(ctx context.Context, env *Env, runID int64) (ExtractResult, error) 
 	if err != nil {
 		return ExtractResult{}, fmt.Errorf("encode the source config: %w", err)
 	}
-	src, err := plugin.Start(ctx, cfg.Source.Plugin, path, plugin.Options{SHA256: cfg.Source.SHA256, Logger: env.logger()})
+	src, err := plugin.Start(ctx, cfg.Source.Plugin, path, plugin.Options{
+		SHA256: cfg.Source.SHA256, Logger: env.logger(), StallTimeout: time.Duration(cfg.Source.StallTimeout),
+	})
 	if err != nil {
 		return ExtractResult{}, err
 	}

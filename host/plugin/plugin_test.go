@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -166,6 +167,48 @@ func TestFailuresNameThePluginStreamAndCheckpoint(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+func TestHungAndMisbehavingPlugins(t *testing.T) {
+	tests := []struct {
+		name   string
+		config string
+		opts   plugin.Options
+		want   string
+	}{
+		{"stuck: heartbeats, no data", `{"tickets":100,"every":10,"hang_after":35}`,
+			plugin.Options{StallTimeout: 500 * time.Millisecond}, "made no progress for 500ms"},
+		{"frozen: nothing at all", `{"tickets":100000,"every":1000,"freeze_after":50500}`,
+			plugin.Options{IdleTimeout: 500 * time.Millisecond}, "stopped answering: nothing for 500ms"},
+		{"writes to stdout", `{"tickets":1000000,"every":10,"stdout_after":35}`,
+			plugin.Options{}, `wrote to stdout, which belongs to the plugin protocol (plugins log to stderr): "debug: ticket 35"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := start(t, tt.opts)
+			var r recorder
+			done := make(chan error, 1)
+			go func() { done <- src.Read(t.Context(), []byte(tt.config), plugin.ReadOptions{}, &r) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the read did not stop")
+			}
+			var re *plugin.ReadError
+			if !errors.As(err, &re) {
+				t.Fatalf("err = %v, want a ReadError", err)
+			}
+			for _, w := range []string{"plugin counter", "stream tickets", "after checkpoint", tt.want} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if string(re.LastCheckpoint) != string(r.cursors["tickets"]) {
+				t.Errorf("error names checkpoint %q, the handler committed %q", re.LastCheckpoint, r.cursors["tickets"])
 			}
 		})
 	}

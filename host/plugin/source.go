@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -35,15 +36,38 @@ type Options struct {
 	Logger *slog.Logger
 	// StartTimeout bounds the plugin's start-up handshake (default 30 s).
 	StartTimeout time.Duration
+	// IdleTimeout is how long a read may go without any message before the
+	// plugin is called hung (default DefaultIdleTimeout). The SDK sends a
+	// heartbeat every source.HeartbeatInterval, so only a frozen or dead
+	// plugin stays silent this long.
+	IdleTimeout time.Duration
+	// StallTimeout is how long a read may go without a record, a checkpoint
+	// or a progress change, heartbeats aside, before the plugin is called
+	// stuck (default DefaultStallTimeout): long enough to wait out any rate
+	// limit a source imposes.
+	StallTimeout time.Duration
 }
+
+// Default timeouts of a read.
+const (
+	DefaultIdleTimeout  = 8 * source.HeartbeatInterval
+	DefaultStallTimeout = 15 * time.Minute
+)
 
 // Source is a running source plugin.
 type Source struct {
 	name   string
 	path   string
-	client *goplugin.Client
+	opts   Options
+	client *goplugin.Client // nil for a connector linked in-process (Local)
 	rpc    sourcev1.SourceClient
 	logger *slog.Logger
+
+	mu sync.Mutex
+	// abort, while a read runs, stops it with a cause; pending is a cause
+	// that came between reads (stdout written after a read ended).
+	abort   context.CancelCauseFunc
+	pending error
 }
 
 // passEnv are the only host environment variables a plugin sees: what a
@@ -60,6 +84,13 @@ func Start(ctx context.Context, name, path string, opts Options) (*Source, error
 	if opts.StartTimeout == 0 {
 		opts.StartTimeout = 30 * time.Second
 	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.StallTimeout == 0 {
+		opts.StallTimeout = DefaultStallTimeout
+	}
+	s := &Source{name: name, path: path, opts: opts, logger: logger}
 	var secure *goplugin.SecureConfig
 	if opts.SHA256 != "" {
 		sum, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(opts.SHA256), "sha256:"))
@@ -84,10 +115,11 @@ func Start(ctx context.Context, name, path string, opts Options) (*Source, error
 		AutoMTLS:         true,
 		StartTimeout:     opts.StartTimeout,
 		Logger:           newHCLog(logger, name),
-		// Anything a plugin prints to stdout after the handshake would
-		// corrupt nothing here, but it is a bug in the plugin: say so.
+		// stdout belongs to the go-plugin handshake; a plugin that prints
+		// there has a bug that could corrupt the protocol of another host.
+		// go-plugin relays it here instead: stop the read and say so.
 		SyncStdout: writerFunc(func(p []byte) (int, error) {
-			logger.Warn("plugin wrote to stdout, which belongs to the plugin protocol", "plugin", name, "output", strings.TrimSpace(string(p)))
+			s.stop(&StdoutError{Output: strings.TrimSpace(string(p))})
 			return len(p), nil
 		}),
 		SyncStderr: io.Discard,
@@ -122,7 +154,59 @@ func Start(ctx context.Context, name, path string, opts Options) (*Source, error
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s: dispensed %T, not a source", name, raw)
 	}
-	return &Source{name: name, path: path, client: client, rpc: rpc, logger: logger}, nil
+	s.client, s.rpc = client, rpc
+	return s, nil
+}
+
+// StdoutError is a plugin writing to stdout, which the plugin protocol owns.
+type StdoutError struct{ Output string }
+
+func (e *StdoutError) Error() string {
+	out := e.Output
+	if len(out) > 200 {
+		out = out[:200] + "…"
+	}
+	return fmt.Sprintf("the plugin wrote to stdout, which belongs to the plugin protocol (plugins log to stderr): %q", out)
+}
+
+// HungError is a read that stopped answering.
+type HungError struct {
+	// Silent says nothing came at all, not even the SDK's heartbeat: the
+	// process is frozen or dead. Otherwise it sent heartbeats but no data.
+	Silent bool
+	For    time.Duration
+}
+
+func (e *HungError) Error() string {
+	if e.Silent {
+		return fmt.Sprintf("the plugin stopped answering: nothing for %s, not even a heartbeat; it was stopped", e.For)
+	}
+	return fmt.Sprintf("the plugin made no progress for %s (no record, checkpoint or progress); it was stopped", e.For)
+}
+
+// stop aborts the read under way, if any, with cause; with none under way,
+// the next read fails with it.
+func (s *Source) stop(cause error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.abort != nil {
+		s.abort(cause)
+		return
+	}
+	s.pending = cause
+}
+
+// forceKill ends the plugin process at once.
+func (s *Source) forceKill() {
+	if s.client == nil {
+		return
+	}
+	if rc := s.client.ReattachConfig(); rc != nil && rc.Pid > 0 {
+		if p, err := os.FindProcess(rc.Pid); err == nil {
+			p.Kill()
+		}
+	}
+	s.client.Kill()
 }
 
 // Name is the source's name.
@@ -132,7 +216,11 @@ func (s *Source) Name() string { return s.name }
 func (s *Source) Path() string { return s.path }
 
 // Close stops the plugin process.
-func (s *Source) Close() { s.client.Kill() }
+func (s *Source) Close() {
+	if s.client != nil {
+		s.client.Kill()
+	}
+}
 
 // Spec is what a plugin says of itself.
 type Spec struct {
@@ -233,12 +321,35 @@ func (e *ReadError) Unwrap() error { return e.Err }
 // Read reads the selected streams into h. Batches reach h as they arrive;
 // h commits them at each checkpoint.
 func (s *Source) Read(ctx context.Context, config json.RawMessage, opts ReadOptions, h Handler) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.mu.Lock()
+	s.abort = cancel
+	if s.pending != nil {
+		cancel(s.pending)
+		s.pending = nil
+	}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.abort = nil
+		s.mu.Unlock()
+	}()
+	wd := newWatchdog(s.opts.IdleTimeout, s.opts.StallTimeout)
+	go wd.run(ctx, func(err error) {
+		cancel(err)
+		// A hung plugin will not stop on its own, and a frozen one would
+		// not even answer go-plugin's polite shutdown.
+		s.forceKill()
+	})
+
 	stream, err := s.rpc.Read(ctx, &sourcev1.ReadRequest{ConfigJson: config, Streams: opts.Streams, Cursors: opts.Cursors})
 	current := ""
 	checkpoints := map[string][]byte{}
 	fail := func(err error) error {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			err = cause // why we stopped the read matters more than how the stream ended
+		}
 		return &ReadError{Plugin: s.name, Stream: current, LastCheckpoint: checkpoints[current], Err: err}
 	}
 	if err != nil {
@@ -251,6 +362,10 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, opts ReadOpti
 		}
 		if err != nil {
 			return fail(s.rpcErr(err))
+		}
+		wd.heard(m)
+		if cause := context.Cause(ctx); cause != nil {
+			return fail(cause)
 		}
 		switch msg := m.GetMessage().(type) {
 		case *sourcev1.ReadMessage_Batch:
@@ -323,7 +438,7 @@ func logLevel(l sourcev1.Log_Level) slog.Level {
 // rpcErr turns a gRPC failure into an error a person can read: the plugin's
 // own message when it sent one, or what happened to the process.
 func (s *Source) rpcErr(err error) error {
-	if status.Code(err) == codes.Unavailable || status.Code(err) == codes.Internal {
+	if s.client != nil && (status.Code(err) == codes.Unavailable || status.Code(err) == codes.Internal) {
 		// A broken connection is most often a dead process; give it a
 		// moment to be reaped so the error can say so.
 		for range 20 {

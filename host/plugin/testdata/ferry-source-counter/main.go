@@ -10,17 +10,21 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 
 	"github.com/ferryhq/ferry/sdk/schema"
 	"github.com/ferryhq/ferry/sdk/source"
 )
 
 type config struct {
-	Tickets    int `json:"tickets"`
-	Every      int `json:"every"`
-	CrashAfter int `json:"crash_after"` // exit the process after this many tickets
-	FailAfter  int `json:"fail_after"`  // return an error after this many tickets
-	BadRecord  int `json:"bad_record"`  // report this ticket as a record error
+	Tickets     int `json:"tickets"`
+	Every       int `json:"every"`
+	CrashAfter  int `json:"crash_after"`  // exit the process after this many tickets
+	FailAfter   int `json:"fail_after"`   // return an error after this many tickets
+	BadRecord   int `json:"bad_record"`   // report this ticket as a record error
+	HangAfter   int `json:"hang_after"`   // block forever after this many tickets (the SDK's heartbeat goes on)
+	FreezeAfter int `json:"freeze_after"` // stop the whole process (SIGSTOP) after this many tickets
+	StdoutAfter int `json:"stdout_after"` // print to stdout after this many tickets
 }
 
 type counter struct{}
@@ -76,6 +80,16 @@ func (t tickets) Read(ctx context.Context, cursor []byte, out *source.Emitter) e
 		}
 		if i == t.c.FailAfter {
 			return fmt.Errorf("the source answered 500 at ticket %d", i)
+		}
+		if i == t.c.HangAfter {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		if i == t.c.FreezeAfter {
+			syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+		}
+		if i == t.c.StdoutAfter {
+			fmt.Println("debug: ticket", i)
 		}
 		if t.c.Every > 0 && i%t.c.Every == 0 {
 			if err := out.Checkpoint(ctx, []byte(strconv.Itoa(i))); err != nil {
