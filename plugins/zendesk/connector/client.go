@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -58,6 +59,9 @@ type client struct {
 	// the limit is the account's, so the other requests would only
 	// collect 429s of their own. Copies of a client share it.
 	gate *gate
+	// pace keeps requests within the rate limits before Zendesk has to
+	// refuse any. Copies of a client share it.
+	pace *pacer
 }
 
 type gate struct {
@@ -72,9 +76,13 @@ func (c *client) withLogger(log *slog.Logger) *client {
 	return &cp
 }
 
+// rateWindow is the span Zendesk's rate limits count over.
+const rateWindow = time.Minute
+
 // newClient returns a client of cfg's account. transport carries the
-// requests (nil: a default with timeouts).
-func newClient(cfg Config, transport http.RoundTripper, retry retryPolicy, log *slog.Logger) (*client, error) {
+// requests (nil: a default with timeouts); window is the span the
+// account's rate limits count over (0: a minute).
+func newClient(cfg Config, transport http.RoundTripper, retry retryPolicy, log *slog.Logger, window time.Duration) (*client, error) {
 	base, err := baseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
@@ -87,13 +95,22 @@ func newClient(cfg Config, transport http.RoundTripper, retry retryPolicy, log *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// An API token goes as Basic credentials of "{email}/token", an OAuth
+	// access token as a Bearer token.
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Email+"/token:"+cfg.Token))
+	if cfg.OAuthToken != "" {
+		auth = "Bearer " + cfg.OAuthToken
+	}
+	if window <= 0 {
+		window = rateWindow
+	}
 	return &client{
 		base:  base,
 		http:  &http.Client{Transport: &authTransport{next: transport, base: base, authorization: auth}},
 		retry: retry,
 		log:   log,
 		gate:  &gate{},
+		pace:  newPacer(window, cmp.Or(cfg.IncrementalPerMinute, defaultIncrementalPerMinute)),
 	}, nil
 }
 
@@ -187,8 +204,13 @@ func (c *client) get(ctx context.Context, path string, query url.Values) ([]byte
 		}
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("User-Agent", "ferry-source-zendesk/"+Version)
+		done, err := c.pace.wait(ctx, path)
+		if err != nil {
+			return nil, err
+		}
 		resp, err := c.http.Do(req)
 		if err != nil {
+			done(nil, 0)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -205,6 +227,7 @@ func (c *client) get(ctx context.Context, path string, query url.Values) ([]byte
 		}
 		body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 		resp.Body.Close()
+		done(resp.Header, resp.StatusCode)
 		switch {
 		case resp.StatusCode >= 200 && resp.StatusCode < 300:
 			if readErr != nil {

@@ -109,7 +109,7 @@ func scripted(t *testing.T, answers ...func(w http.ResponseWriter)) (*client, *i
 		w.Write([]byte(`{"ok": true}`))
 	}))
 	t.Cleanup(ts.Close)
-	c, err := newClient(Config{BaseURL: ts.URL, Email: "a@acme.example", Token: "t"}, nil, fastPolicy(), nil)
+	c, err := newClient(Config{BaseURL: ts.URL, Email: "a@acme.example", Token: "t"}, nil, fastPolicy(), nil, testWindow)
 	if err != nil {
 		t.Fatal(err)
 	}

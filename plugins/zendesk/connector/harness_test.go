@@ -28,9 +28,15 @@ func fastPolicy() retryPolicy {
 	return retryPolicy{attempts: 4, throttled: 10, backoff: time.Millisecond, maxBackoff: 10 * time.Millisecond, maxWait: 5 * time.Second}
 }
 
+// testWindow is the rate-limit window tests give the connector: the
+// emulators here count over a second or not at all, and a minute would
+// hold the incremental exports back for nothing.
+const testWindow = 20 * time.Millisecond
+
 func testConnector() *Connector {
 	c := New()
 	c.retry, c.check = fastPolicy(), fastPolicy()
+	c.window = testWindow
 	return c
 }
 
@@ -53,15 +59,29 @@ func startZendesk(t *testing.T, gen zendesktest.GenerateOptions, opts zendesktes
 	return &zendesk{hd: hd, srv: srv, ts: ts}
 }
 
-// config is a connector config for the emulator's credentials.
-func (z *zendesk) config(t *testing.T, pageSize int) json.RawMessage {
+// config is a connector config for the emulator's credentials, changed
+// by opts.
+func (z *zendesk) config(t *testing.T, pageSize int, opts ...func(*Config)) json.RawMessage {
 	t.Helper()
 	email, token := z.srv.Credentials()
-	b, err := json.Marshal(Config{BaseURL: z.ts.URL, Email: email, Token: token, PageSize: pageSize})
+	cfg := Config{BaseURL: z.ts.URL, Email: email, Token: token, PageSize: pageSize}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	b, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// everything turns every option on.
+func everything(c *Config) { c.TicketEvents, c.HelpCenter = true, true }
+
+// withOAuth signs in with the emulator's OAuth access token instead of an
+// API token.
+func (z *zendesk) withOAuth(c *Config) {
+	c.Email, c.Token, c.OAuthToken = "", "", z.srv.OAuthToken()
 }
 
 // readResult is everything a Read sent, decoded.
@@ -188,6 +208,28 @@ func decodeBatch(t *testing.T, data []byte) []map[string]any {
 		t.Fatalf("decode batch: %v", err)
 	}
 	return rows
+}
+
+// rowsOf reads a help desk: every stream, from cursors (nil: from the
+// beginning), and fails the test on an error.
+func rowsOf(t *testing.T, c *Connector, cfg json.RawMessage, cursors map[string][]byte) *readResult {
+	t.Helper()
+	res, err := read(t, c, cfg, nil, cursors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// finalCursors are the last cursors a read checkpointed, by stream.
+func (r *readResult) finalCursors() map[string][]byte {
+	out := map[string][]byte{}
+	for _, cp := range r.checkpoints {
+		if len(cp.Cursor) > 0 {
+			out[cp.Stream] = cp.Cursor
+		}
+	}
+	return out
 }
 
 // byID indexes rows by their id column.

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -305,4 +306,216 @@ func mapComment(ticketID string, raw json.RawMessage) (*schema.Comment, []*schem
 		})
 	}
 	return comment, atts, nil
+}
+
+// ticketEventMeta are the keys of a Create or Change child event of the
+// ticket events export that are not its field: the field is the one key
+// left, unless the event names it in field_name, as audits do.
+var ticketEventMeta = map[string]bool{
+	"id": true, "via": true, "via_reference_id": true, "event_type": true, "type": true, "previous_value": true,
+	"added_tags": true, "removed_tags": true, "created_at": true, "author_id": true, "audit_id": true,
+}
+
+// ticketEventDetail is a ticket event's Detail: which field, from what
+// (a change's previous value) to what, and for tags the ones added and
+// removed. Values are as Zendesk writes them (ids as strings).
+type ticketEventDetail struct {
+	Field   string          `json:"field"`
+	From    json.RawMessage `json:"from,omitempty"`
+	To      json.RawMessage `json:"to"`
+	Added   json.RawMessage `json:"added,omitempty"`
+	Removed json.RawMessage `json:"removed,omitempty"`
+}
+
+// ticketEventKind names what a field change is about: status, priority,
+// assignee, group, tags, custom_field (by id) or field (any other).
+func ticketEventKind(field string) string {
+	switch field {
+	case "status", "priority", "tags":
+		return field
+	case "assignee_id":
+		return "assignee"
+	case "group_id":
+		return "group"
+	}
+	if _, err := strconv.ParseInt(field, 10, 64); err == nil {
+		return "custom_field"
+	}
+	return "field"
+}
+
+// mapTicketEvent maps a Create or Change child event of the ticket events
+// export, by author at the time of its update. Its Kind is what changed,
+// with _set for a value the ticket was created with and _changed for a
+// change.
+func mapTicketEvent(ticketID, authorID string, at time.Time, obj map[string]json.RawMessage, raw json.RawMessage) (*schema.TicketEvent, error) {
+	var ev struct {
+		ID        int64  `json:"id"`
+		EventType string `json:"event_type"`
+		Type      string `json:"type"`
+		FieldName string `json:"field_name"`
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("decode ticket event: %w", err)
+	}
+	if ev.ID == 0 {
+		return nil, errNoID
+	}
+	typ := cmp.Or(ev.EventType, ev.Type)
+	// Where event_type says what the event is, "type" is a field like any
+	// other: the ticket's type.
+	_, typeIsField := obj["event_type"]
+	d := ticketEventDetail{Field: ev.FieldName, From: obj["previous_value"], Added: obj["added_tags"], Removed: obj["removed_tags"]}
+	if d.Field != "" {
+		d.To = obj["value"]
+	} else {
+		for k, v := range obj {
+			if ticketEventMeta[k] && !(k == "type" && typeIsField) {
+				continue
+			}
+			if d.Field != "" {
+				return nil, fmt.Errorf("ticket event %d changes both %s and %s: which field is it?", ev.ID, d.Field, k)
+			}
+			d.Field, d.To = k, v
+		}
+	}
+	if d.Field == "" {
+		return nil, fmt.Errorf("ticket event %d names no field", ev.ID)
+	}
+	if len(d.To) == 0 {
+		d.To = json.RawMessage("null")
+	}
+	suffix := "_changed"
+	switch typ {
+	case "Create":
+		suffix = "_set"
+	case "Change":
+	default:
+		return nil, fmt.Errorf("ticket event %d is a %q, not a Create or a Change", ev.ID, typ)
+	}
+	detail, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("ticket event %d: encode detail: %w", ev.ID, err)
+	}
+	return &schema.TicketEvent{
+		ID: id(ev.ID), TicketID: ticketID, AuthorID: authorID, Kind: ticketEventKind(d.Field) + suffix,
+		Detail: detail, CreatedAt: at, Raw: raw,
+	}, nil
+}
+
+type zdCategory struct {
+	ID              int64     `json:"id"`
+	CategoryID      int64     `json:"category_id"`
+	ParentSectionID int64     `json:"parent_section_id"`
+	Name            string    `json:"name"`
+	Description     string    `json:"description"`
+	Locale          string    `json:"locale"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// mapCategory maps a Help Center category.
+func mapCategory(raw json.RawMessage) (*schema.KBCategory, error) {
+	return mapKBGroup(raw, "category")
+}
+
+// mapSection maps a Help Center section: a category of the knowledge
+// base whose parent is its category, or the section it is a subsection of.
+func mapSection(raw json.RawMessage) (*schema.KBCategory, error) {
+	return mapKBGroup(raw, "section")
+}
+
+func mapKBGroup(raw json.RawMessage, kind string) (*schema.KBCategory, error) {
+	var c zdCategory
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", kind, err)
+	}
+	if c.ID == 0 {
+		return nil, errNoID
+	}
+	parent := c.CategoryID
+	if c.ParentSectionID != 0 {
+		parent = c.ParentSectionID
+	}
+	if kind == "section" && parent == 0 {
+		return nil, fmt.Errorf("section %d has no category", c.ID)
+	}
+	return &schema.KBCategory{KBEntry: schema.KBEntry{
+		ID: id(c.ID), ParentID: id(parent), Locale: c.Locale, Title: c.Name, BodyHTML: c.Description,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Raw: raw,
+	}}, nil
+}
+
+type zdArticle struct {
+	ID        int64     `json:"id"`
+	AuthorID  int64     `json:"author_id"`
+	SectionID int64     `json:"section_id"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	Locale    string    `json:"locale"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type zdTranslation struct {
+	Locale string `json:"locale"`
+	Title  string `json:"title"`
+	Body   string `json:"body"`
+}
+
+// articleTranslation is one locale's entry of an article's Translations.
+type articleTranslation struct {
+	Title string `json:"title"`
+	Body  string `json:"body"`
+}
+
+// mapArticle maps a Help Center article and its translations (every
+// locale it is written in, its own included) into Translations, keyed by
+// locale.
+func mapArticle(raw json.RawMessage, translations []json.RawMessage) (*schema.KBArticle, error) {
+	var a zdArticle
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, fmt.Errorf("decode article: %w", err)
+	}
+	if a.ID == 0 {
+		return nil, errNoID
+	}
+	var tr json.RawMessage
+	if len(translations) > 0 {
+		m := make(map[string]articleTranslation, len(translations))
+		for i, r := range translations {
+			var t zdTranslation
+			if err := json.Unmarshal(r, &t); err != nil {
+				return nil, fmt.Errorf("article %d: decode translation %d: %w", a.ID, i, err)
+			}
+			if t.Locale == "" {
+				return nil, fmt.Errorf("article %d: translation %d has no locale", a.ID, i)
+			}
+			m[t.Locale] = articleTranslation{Title: t.Title, Body: t.Body}
+		}
+		b, err := json.Marshal(m) // keys sort: the same article maps to the same bytes
+		if err != nil {
+			return nil, fmt.Errorf("article %d: encode translations: %w", a.ID, err)
+		}
+		tr = b
+	}
+	return &schema.KBArticle{KBEntry: schema.KBEntry{
+		ID: id(a.ID), ParentID: id(a.SectionID), Locale: a.Locale, Title: a.Title, BodyHTML: a.Body,
+		AuthorID: id(a.AuthorID), Translations: tr, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, Raw: raw,
+	}}, nil
+}
+
+// mapArticleAttachment maps the i-th attachment of article articleID.
+func mapArticleAttachment(articleID string, i int, raw json.RawMessage) (*schema.Attachment, error) {
+	var a zdAttachment
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, fmt.Errorf("article %s: decode attachment %d: %w", articleID, i, err)
+	}
+	if a.ID == 0 {
+		return nil, fmt.Errorf("article %s: attachment %d has no id", articleID, i)
+	}
+	return &schema.Attachment{
+		ID: id(a.ID), ArticleID: articleID, FileName: a.FileName, ContentType: a.ContentType, Size: a.Size,
+		URL: a.ContentURL, Inline: a.Inline, Position: int64(i), Raw: raw,
+	}, nil
 }

@@ -153,7 +153,16 @@ func (c *client) export(ctx context.Context, resource, after string, perPage int
 // list reads a cursor-paginated list at path whose records are under key,
 // calling page for each page in order.
 func (c *client) list(ctx context.Context, path, key string, size int, page func([]json.RawMessage) error) error {
-	q := url.Values{"page[size]": {strconv.Itoa(min(size, maxListPage))}}
+	return c.listQuery(ctx, path, key, size, nil, page)
+}
+
+// listQuery is list with more query parameters (a sort order, say).
+func (c *client) listQuery(ctx context.Context, path, key string, size int, query url.Values, page func([]json.RawMessage) error) error {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("page[size]", strconv.Itoa(min(size, maxListPage)))
 	for {
 		body, err := c.get(ctx, path, q)
 		if err != nil {
@@ -174,6 +183,49 @@ func (c *client) list(ctx context.Context, path, key string, size int, page func
 		}
 		q.Set("page[after]", p.AfterCursor)
 	}
+}
+
+// timePage is one page of a time-based incremental export.
+type timePage struct {
+	Records     []json.RawMessage
+	EndOfStream bool
+}
+
+// decodeTimePage decodes a time-based export's page whose records are
+// under key.
+func decodeTimePage(body []byte, key string) (timePage, error) {
+	var env map[string]json.RawMessage
+	if err := json.Unmarshal(body, &env); err != nil {
+		return timePage{}, fmt.Errorf("decode export page: %w", err)
+	}
+	records, err := decodeRecords(env, key)
+	if err != nil {
+		return timePage{}, err
+	}
+	p := timePage{Records: records}
+	if err := decodeOptional(env, "end_of_stream", &p.EndOfStream); err != nil {
+		return timePage{}, err
+	}
+	return p, nil
+}
+
+// ticketEventsPage reads the page of the incremental ticket events export,
+// comments included, that starts at since (inclusive, whole seconds).
+func (c *client) ticketEventsPage(ctx context.Context, since int64, perPage int) (timePage, error) {
+	q := url.Values{
+		"start_time": {strconv.FormatInt(since, 10)},
+		"include":    {"comment_events"},
+		"per_page":   {strconv.Itoa(perPage)},
+	}
+	body, err := c.get(ctx, "/api/v2/incremental/ticket_events.json", q)
+	if err != nil {
+		return timePage{}, fmt.Errorf("export ticket events: %w", err)
+	}
+	p, err := decodeTimePage(body, "ticket_events")
+	if err != nil {
+		return timePage{}, fmt.Errorf("export ticket events: %w", err)
+	}
+	return p, nil
 }
 
 // count asks how many records a resource has ("tickets", "users"), for

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"sync"
 
 	"github.com/ferryhq/ferry/sdk/schema"
@@ -152,23 +151,21 @@ func (s *listStream[R]) Read(ctx context.Context, _ []byte, out *source.Emitter)
 	return nil
 }
 
-// ticketsStream reads tickets through the incremental ticket export and,
-// page by page, each ticket's comments and their attachments.
+// ticketsStream reads tickets through the incremental ticket export.
+// Their comments are a stream of their own (commentsStream).
 type ticketsStream struct {
 	c        *client
 	pageSize int
-	// workers fetch the comments of a page's tickets at once.
-	workers int
 }
 
-// Info describes the tickets stream, which brings comments and
-// attachments along.
+// Info describes the tickets stream: incremental, by generated_timestamp.
 func (s *ticketsStream) Info() source.StreamInfo {
-	return source.StreamInfo{Name: schema.Tickets, CursorField: "generated_timestamp", Emits: []string{schema.Comments, schema.Attachments}}
+	return source.StreamInfo{Name: schema.Tickets, CursorField: "generated_timestamp"}
 }
 
-// Read exports the tickets changed after cursor with their conversations,
-// a page at a time, each page committed whole with the export's cursor.
+// Read exports the tickets changed after cursor, a page at a time, each
+// page committed with the export's cursor. A deleted ticket is a skipped
+// record, with the reason.
 func (s *ticketsStream) Read(ctx context.Context, cursor []byte, out *source.Emitter) error {
 	cur, err := decodeExportCursor(cursor)
 	if err != nil {
@@ -178,7 +175,6 @@ func (s *ticketsStream) Read(ctx context.Context, cursor []byte, out *source.Emi
 	total := estimate(ctx, c, "tickets", cur)
 	var done int64
 	return c.export(ctx, "tickets", cur.AfterCursor, s.pageSize, func(p exportPage) error {
-		var live []string // tickets whose comments to read
 		for _, raw := range p.Records {
 			t, err := mapTicket(raw)
 			if err != nil {
@@ -188,8 +184,8 @@ func (s *ticketsStream) Read(ctx context.Context, cursor []byte, out *source.Emi
 				continue
 			}
 			if t.Status == "deleted" {
-				// The export lists deleted tickets, scrubbed, and their
-				// comments are gone (404).
+				// The export lists deleted tickets, scrubbed; the comments
+				// stream leaves their comments out.
 				if err := out.Skip(ctx, schema.Tickets, t.ID, "deleted in Zendesk"); err != nil {
 					return err
 				}
@@ -198,60 +194,33 @@ func (s *ticketsStream) Read(ctx context.Context, cursor []byte, out *source.Emi
 			if err := out.Emit(ctx, t); err != nil {
 				return err
 			}
-			live = append(live, t.ID)
-		}
-		convs, err := s.conversations(ctx, c, live)
-		if err != nil {
-			return err
-		}
-		for i, cv := range convs {
-			if err := emitConversation(ctx, out, live[i], cv); err != nil {
-				return err
-			}
 		}
 		done += int64(len(p.Records))
 		if err := progress(out, done, total); err != nil {
 			return err
 		}
-		// The page's tickets, comments and attachments commit together.
 		return checkpoint(ctx, out, p)
 	})
 }
 
-// conversation is a ticket's comments as fetched, or why they could not be.
-type conversation struct {
-	comments []json.RawMessage
-	// gone is set when Zendesk has no comments for the ticket (404, 403):
-	// that ticket's problem, not the read's.
-	gone error
-}
-
-// conversations fetches the comments of tickets, several at once, and
-// returns them in the tickets' order. An error other than a ticket's own
-// fails the whole page.
-func (s *ticketsStream) conversations(ctx context.Context, c *client, tickets []string) ([]conversation, error) {
-	out := make([]conversation, len(tickets))
+// parallel calls fn for 0 to n-1, up to workers at once, and returns the
+// first error, after which no new call starts.
+func parallel(ctx context.Context, workers, n int, fn func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for range min(s.workers, len(tickets)) {
+	for range min(max(workers, 1), n) {
 		wg.Go(func() {
 			for i := range jobs {
-				comments, err := fetchComments(ctx, c, tickets[i], s.pageSize)
-				switch status := statusOf(err); {
-				case err == nil:
-					out[i].comments = comments
-				case status == http.StatusNotFound || status == http.StatusForbidden:
-					out[i].gone = err
-				default:
+				if err := fn(ctx, i); err != nil {
 					cancel(err)
 				}
 			}
 		})
 	}
 feed:
-	for i := range tickets {
+	for i := range n {
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
@@ -260,45 +229,5 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func fetchComments(ctx context.Context, c *client, ticketID string, pageSize int) ([]json.RawMessage, error) {
-	var all []json.RawMessage
-	err := c.list(ctx, "/api/v2/tickets/"+ticketID+"/comments.json", "comments", pageSize, func(records []json.RawMessage) error {
-		all = append(all, records...)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("fetch comments of ticket %s: %w", ticketID, err)
-	}
-	return all, nil
-}
-
-func emitConversation(ctx context.Context, out *source.Emitter, ticketID string, cv conversation) error {
-	if cv.gone != nil {
-		out.Logger().Warn("comments of a ticket could not be read", "ticket", ticketID, "error", cv.gone)
-		return out.RecordError(ctx, schema.Comments, ticketID, cv.gone.Error())
-	}
-	for _, raw := range cv.comments {
-		comment, atts, err := mapComment(ticketID, raw)
-		if err != nil {
-			if err := out.RecordError(ctx, schema.Comments, recordID(raw), fmt.Sprintf("ticket %s: %v", ticketID, err)); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := out.Emit(ctx, comment); err != nil {
-			return err
-		}
-		for _, a := range atts {
-			if err := out.Emit(ctx, a); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return context.Cause(ctx)
 }

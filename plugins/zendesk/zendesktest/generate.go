@@ -31,6 +31,8 @@ type GenerateOptions struct {
 	// MaxComments is the most comments a ticket has (default 12); a ticket
 	// has at least one.
 	MaxComments int
+	// Articles is the number of help center articles (default 24).
+	Articles int
 	// End bounds every timestamp of the help desk (default
 	// 2026-01-01T00:00:00Z). It is fixed rather than the current time so
 	// that a seed means one help desk whenever it is generated.
@@ -55,6 +57,7 @@ func (o GenerateOptions) withDefaults() GenerateOptions {
 	def(&o.Groups, 3)
 	def(&o.Organizations, 15)
 	def(&o.MaxComments, 12)
+	def(&o.Articles, 24)
 	if o.End.IsZero() {
 		o.End = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
@@ -99,8 +102,9 @@ type generator struct {
 	}
 }
 
-// Generate builds a help desk: users, organizations, groups, ticket fields
-// and tickets with their conversations, deterministically from opts.
+// Generate builds a help desk: users, organizations, groups, ticket fields,
+// tickets with their conversations and histories, and a help center,
+// deterministically from opts.
 func Generate(opts GenerateOptions) *HelpDesk {
 	o := opts.withDefaults()
 	g := &generator{
@@ -130,6 +134,10 @@ func Generate(opts GenerateOptions) *HelpDesk {
 	g.endUserAccounts()
 	g.tickets()
 	g.ensureManyAttachments()
+	// What follows came later: it draws from the generator after all the
+	// above, so that a seed still gives the help desk it gave before.
+	g.histories()
+	g.helpCenter()
 	return g.hd
 }
 

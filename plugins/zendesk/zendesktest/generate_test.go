@@ -205,10 +205,6 @@ func checkInvariants(t *testing.T, hd *HelpDesk, o GenerateOptions) {
 	}
 }
 
-func equalPtr[T comparable](a, b *T) bool {
-	return a == nil && b == nil || a != nil && b != nil && *a == *b
-}
-
 // TestGenerateVariety checks that the demo's help desk has some of each
 // thing the loader must handle.
 func TestGenerateVariety(t *testing.T) {

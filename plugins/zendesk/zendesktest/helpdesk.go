@@ -4,14 +4,16 @@
 //
 // A HelpDesk is generated (Generate) or loaded from a file (Load). Its types
 // use Zendesk's own field names and JSON shapes, so that a saved help desk
-// reads like a set of Zendesk API responses; the only additions are each
-// ticket's conversation (Ticket.Comments), which Zendesk serves from its own
-// endpoint, and the url fields, which the Server builds from its base URL.
+// reads like a set of Zendesk API responses; the only additions are what
+// Zendesk serves from endpoints of their own (a ticket's conversation in
+// Ticket.Comments and history in Ticket.Audits, an article's translations
+// and attachments), and the url fields, which the Server builds from its
+// base URL.
 //
 // A Server (NewServer) answers the endpoints the Zendesk connector uses, with
-// Zendesk's paging, errors, authentication and rate limits, and counts the
-// requests it answers (Server.Stats) so that tests can assert how many calls
-// a reader made.
+// Zendesk's paging, errors, authentication (API tokens and OAuth access
+// tokens) and rate limits, and counts the requests it answers
+// (Server.Stats) so that tests can assert how many calls a reader made.
 package zendesktest
 
 import (
@@ -45,6 +47,9 @@ type HelpDesk struct {
 	TicketFields []TicketField `json:"ticket_fields"`
 	// Tickets are oldest first; like Zendesk's, their ids count up from 1.
 	Tickets []Ticket `json:"tickets"`
+	// HelpCenter is the knowledge base; a help desk saved before it existed
+	// loads with an empty one.
+	HelpCenter HelpCenter `json:"help_center"`
 }
 
 // Zendesk user roles, as the API spells them.
@@ -238,6 +243,13 @@ type Ticket struct {
 	// Comments is the ticket's conversation, oldest first. Zendesk serves
 	// it from the ticket comments endpoint, never inside the ticket.
 	Comments []Comment `json:"comments"`
+	// Audits is the ticket's history, oldest first: each update, with the
+	// comment it added and the fields it set. Zendesk serves it from the
+	// audits endpoints and the incremental ticket events export. A comment
+	// that no audit lists is served as if an audit of its own, at its
+	// created_at, had added it, so that a test may append to Comments
+	// alone.
+	Audits []Audit `json:"audits,omitempty"`
 }
 
 // Via tells how a ticket or comment was created.

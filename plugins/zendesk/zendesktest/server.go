@@ -27,6 +27,18 @@ const (
 	EndpointGroups        = "GET /api/v2/groups.json"
 	EndpointTicketFields  = "GET /api/v2/ticket_fields.json"
 	EndpointAttachment    = "GET /attachments/token/{token}/"
+	// EndpointTicketEvents is the incremental ticket events export.
+	EndpointTicketEvents   = "GET /api/v2/incremental/ticket_events.json"
+	EndpointTicketAudits   = "GET /api/v2/tickets/{id}/audits.json"
+	EndpointAudits         = "GET /api/v2/ticket_audits.json"
+	EndpointDeletedTickets = "GET /api/v2/deleted_tickets.json"
+	// The Help Center's endpoints.
+	EndpointCategories          = "GET /api/v2/help_center/categories.json"
+	EndpointSections            = "GET /api/v2/help_center/sections.json"
+	EndpointArticles            = "GET /api/v2/help_center/articles.json"
+	EndpointArticleTranslations = "GET /api/v2/help_center/articles/{id}/translations.json"
+	EndpointArticleAttachments  = "GET /api/v2/help_center/articles/{id}/attachments.json"
+	EndpointArticleAttachment   = "GET /hc/article_attachments/{id}/{name}"
 	// EndpointUnknown counts requests for anything else; they get
 	// Zendesk's 404.
 	EndpointUnknown = "unknown"
@@ -36,6 +48,10 @@ const (
 // is empty.
 const DefaultToken = "zendesktest-token"
 
+// DefaultOAuthToken is the OAuth access token a Server accepts when
+// ServerOptions.OAuthToken is empty.
+const DefaultOAuthToken = "zendesktest-oauth-token"
+
 // ServerOptions configure a Server.
 type ServerOptions struct {
 	// Email and Token are the credentials the Server accepts, sent as
@@ -44,6 +60,10 @@ type ServerOptions struct {
 	// (HelpDesk.OwnerEmail), Token to DefaultToken.
 	Email string
 	Token string
+	// OAuthToken is the OAuth access token the Server accepts, sent as
+	// "Authorization: Bearer {OAuthToken}"; it acts as Email. It defaults
+	// to DefaultOAuthToken.
+	OAuthToken string
 	// BaseURL is the scheme and host the Server writes into url fields,
 	// next-page links and attachments' content_url; by default, those of
 	// each request. Setting it to another host mimics an account answering
@@ -108,6 +128,14 @@ type Server struct {
 	users       []*User   // by updated_at, then id
 	ticketByID  map[int64]*Ticket
 	attachments map[string]*Attachment // by content_url token
+	// events are every ticket's audits, by time, then id: the ticket
+	// events export's order.
+	events    []ticketEvent
+	auditsOf  map[int64][]Audit // by ticket id, oldest first
+	commentOf map[int64]*Comment
+	articleOf map[int64]*Article
+	// articleFiles are the articles' attachments, by id.
+	articleFiles map[int64]*ArticleAttachment
 
 	statsMu     sync.Mutex // guards what follows
 	requests    map[string]int
@@ -125,6 +153,9 @@ func NewServer(hd *HelpDesk, opts ServerOptions) *Server {
 	}
 	if opts.Token == "" {
 		opts.Token = DefaultToken
+	}
+	if opts.OAuthToken == "" {
+		opts.OAuthToken = DefaultOAuthToken
 	}
 	if opts.RateLimitWindow <= 0 {
 		opts.RateLimitWindow = time.Minute
@@ -154,6 +185,16 @@ func NewServer(hd *HelpDesk, opts ServerOptions) *Server {
 	s.handle(EndpointGroups, api, s.serveGroups)
 	s.handle(EndpointTicketFields, api, s.serveTicketFields)
 	s.handle(EndpointAttachment, public, s.serveAttachment)
+	s.handle(EndpointTicketEvents, incrementalAPI, s.serveTicketEvents)
+	s.handle(EndpointTicketAudits, api, s.serveTicketAudits)
+	s.handle(EndpointAudits, api, s.serveAudits)
+	s.handle(EndpointDeletedTickets, api, s.serveDeletedTickets)
+	s.handle(EndpointCategories, api, s.serveCategories)
+	s.handle(EndpointSections, api, s.serveSections)
+	s.handle(EndpointArticles, api, s.serveArticles)
+	s.handle(EndpointArticleTranslations, api, s.serveArticleTranslations)
+	s.handle(EndpointArticleAttachments, api, s.serveArticleAttachments)
+	s.handle(EndpointArticleAttachment, public, s.serveArticleAttachment)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.count(EndpointUnknown)
 		writeError(w, http.StatusNotFound, "InvalidEndpoint", "Not found")
@@ -166,6 +207,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 // Credentials are the email and API token the Server accepts.
 func (s *Server) Credentials() (email, token string) { return s.opts.Email, s.opts.Token }
+
+// OAuthToken is the OAuth access token the Server accepts.
+func (s *Server) OAuthToken() string { return s.opts.OAuthToken }
 
 // Mutate changes the help desk under the Server's lock: fn may edit, add
 // or remove records, and the Server serves the result from the next
@@ -225,6 +269,8 @@ func (s *Server) index() {
 		s.users = append(s.users, &s.hd.Users[i])
 	}
 	slices.SortFunc(s.users, func(a, b *User) int { return compare(userPosition(a), userPosition(b)) })
+	s.indexEvents()
+	s.indexHelpCenter()
 }
 
 func compare(a, b position) int {
@@ -305,6 +351,11 @@ func (s *Server) handle(pattern string, acc access, h handlerFunc) {
 		if acc != public {
 			authed, sent := s.authenticate(r)
 			if !authed && (sent || acc != anonymousOK) {
+				if bearer(r) != "" {
+					writeObject(w, http.StatusUnauthorized, field{"error", "invalid_token"},
+						field{"error_description", "The access token provided is expired, revoked, malformed, or invalid for other reasons."})
+					return
+				}
 				writeObject(w, http.StatusUnauthorized, field{"error", "Couldn't authenticate you"})
 				return
 			}
@@ -333,18 +384,30 @@ func (s *Server) count(endpoint string) {
 	s.requests[endpoint]++
 }
 
-// authenticate checks a request's API-token credentials; sent reports
-// whether it carried any.
+// authenticate checks a request's credentials, an API token or an OAuth
+// access token; sent reports whether it carried any.
 func (s *Server) authenticate(r *http.Request) (ok, sent bool) {
-	user, pass, sent := r.BasicAuth()
-	if !sent {
-		return false, false
-	}
 	// Compare in constant time: an emulator has no secret worth timing,
 	// but it is also where people copy code from.
+	if tok := bearer(r); tok != "" {
+		return subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.OAuthToken)) == 1, true
+	}
+	user, pass, sent := r.BasicAuth()
+	if !sent {
+		return false, r.Header.Get("Authorization") != ""
+	}
 	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(s.opts.Email+"/token"))
 	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(s.opts.Token))
 	return userOK&passOK == 1, true
+}
+
+// bearer returns a request's OAuth access token, or "".
+func bearer(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
 }
 
 func (s *Server) baseURL(r *http.Request) string {
@@ -477,6 +540,7 @@ type apiTicket struct {
 	URL string `json:"url"`
 	*Ticket
 	Comments *struct{} `json:"comments,omitempty"` // hides Ticket.Comments
+	Audits   *struct{} `json:"audits,omitempty"`   // hides Ticket.Audits
 }
 
 type apiComment struct {
@@ -527,7 +591,7 @@ func toAPIUser(base string, u *User) apiUser {
 }
 
 func (s *Server) serveMe(w http.ResponseWriter, r *http.Request, base string) {
-	if _, _, sent := r.BasicAuth(); !sent {
+	if r.Header.Get("Authorization") == "" {
 		// Zendesk answers an unauthenticated me.json with the anonymous
 		// user rather than an error.
 		writeObject(w, http.StatusOK, field{"user", map[string]any{
@@ -564,14 +628,10 @@ type exportQuery struct {
 // Zendesk does when they are wrong.
 func (s *Server) parseExport(w http.ResponseWriter, r *http.Request) (exportQuery, bool) {
 	q := r.URL.Query()
-	eq := exportQuery{perPage: 1000}
-	if v := q.Get("per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, "InvalidValue", "per_page must be a positive integer")
-			return eq, false
-		}
-		eq.perPage = min(n, 1000)
+	eq := exportQuery{}
+	var ok bool
+	if eq.perPage, ok = parsePerPage(w, q.Get("per_page")); !ok {
+		return eq, false
 	}
 	switch {
 	case q.Get("cursor") != "":
@@ -582,13 +642,8 @@ func (s *Server) parseExport(w http.ResponseWriter, r *http.Request) (exportQuer
 		}
 		eq.after = p
 	case q.Get("start_time") != "":
-		n, err := strconv.ParseInt(q.Get("start_time"), 10, 64)
-		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, "InvalidValue", "start_time must be a Unix epoch time")
-			return eq, false
-		}
-		if n > s.opts.Now().Add(-time.Minute).Unix() {
-			writeError(w, http.StatusBadRequest, "InvalidValue", "Too recent start_time. Use a start_time older than one minute")
+		n, ok := s.parseStartTime(w, q.Get("start_time"))
+		if !ok {
 			return eq, false
 		}
 		// Positions compare (time, id) and ids start at 1, so (n, 0) is
@@ -599,6 +654,34 @@ func (s *Server) parseExport(w http.ResponseWriter, r *http.Request) (exportQuer
 		return eq, false
 	}
 	return eq, true
+}
+
+// parseStartTime reads an incremental export's start_time, answering 400
+// as Zendesk does when it is wrong.
+func (s *Server) parseStartTime(w http.ResponseWriter, v string) (int64, bool) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		writeError(w, http.StatusBadRequest, "InvalidValue", "start_time must be a Unix epoch time")
+		return 0, false
+	}
+	if n > s.opts.Now().Add(-time.Minute).Unix() {
+		writeError(w, http.StatusBadRequest, "InvalidValue", "Too recent start_time. Use a start_time older than one minute")
+		return 0, false
+	}
+	return n, true
+}
+
+// parsePerPage reads an export's per_page (default and most 1000).
+func parsePerPage(w http.ResponseWriter, v string) (int, bool) {
+	if v == "" {
+		return 1000, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		writeError(w, http.StatusBadRequest, "InvalidValue", "per_page must be a positive integer")
+		return 0, false
+	}
+	return min(n, 1000), true
 }
 
 // exportPage pages through records (in position order) as an incremental

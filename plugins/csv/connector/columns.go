@@ -1,0 +1,302 @@
+package connector
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ferryhq/ferry/sdk/schema"
+)
+
+// kind says how a canonical column's source text is read.
+type kind uint8
+
+const (
+	kindID   kind = iota // the record's own id: trimmed, never empty
+	kindRef              // another record's id: trimmed
+	kindText             // trimmed text
+	kindBody             // a message body: kept exactly as written
+	kindTime             // RFC 3339 or a configured layout
+	kindBool             // true/false, yes/no, 1/0
+	kindList             // a JSON array, or text split on the list separator
+)
+
+// columnInfo names a canonical column and its kind.
+type columnInfo struct {
+	name string
+	kind kind
+}
+
+// value is a source value read as its column's kind.
+type value struct {
+	text string
+	time time.Time
+	bool bool
+	list []string
+}
+
+// field is a canonical column of record type R and how to set it.
+type field[R schema.Record] struct {
+	columnInfo
+	set func(R, value) error
+}
+
+// recordType describes how rows become records of one canonical stream.
+type recordType[R schema.Record] struct {
+	fields []field[R]
+	// new returns an empty record with the stream's built-in defaults.
+	new func() R
+	// finish sets the columns no source column maps to, and checks the
+	// record is complete.
+	finish func(r R, custom, raw json.RawMessage) error
+}
+
+func f[R schema.Record](name string, k kind, set func(R, value) error) field[R] {
+	return field[R]{columnInfo: columnInfo{name: name, kind: k}, set: set}
+}
+
+func ticketType() recordType[*schema.Ticket] {
+	type T = *schema.Ticket
+	return recordType[T]{
+		fields: []field[T]{
+			f("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
+			f("subject", kindText, func(r T, v value) error { r.Subject = v.text; return nil }),
+			f("status", kindText, func(r T, v value) error { r.Status = v.text; return nil }),
+			f("priority", kindText, func(r T, v value) error { r.Priority = v.text; return nil }),
+			f("type", kindText, func(r T, v value) error { r.Type = v.text; return nil }),
+			f("requester_id", kindRef, func(r T, v value) error { r.RequesterID = v.text; return nil }),
+			f("submitter_id", kindRef, func(r T, v value) error { r.SubmitterID = v.text; return nil }),
+			f("assignee_id", kindRef, func(r T, v value) error { r.AssigneeID = v.text; return nil }),
+			f("group_id", kindRef, func(r T, v value) error { r.GroupID = v.text; return nil }),
+			f("organization_id", kindRef, func(r T, v value) error { r.OrganizationID = v.text; return nil }),
+			f("tags", kindList, func(r T, v value) error { r.Tags = v.list; return nil }),
+			f("cc_ids", kindList, func(r T, v value) error { r.CCIDs = v.list; return nil }),
+			f("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
+			f("updated_at", kindTime, func(r T, v value) error { r.UpdatedAt = v.time; return nil }),
+		},
+		new: func() T { return &schema.Ticket{} },
+		finish: func(r T, custom, raw json.RawMessage) error {
+			r.CustomFields, r.Raw = custom, raw
+			return nil
+		},
+	}
+}
+
+func commentType() recordType[*schema.Comment] {
+	type T = *schema.Comment
+	return recordType[T]{
+		fields: []field[T]{
+			f("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
+			f("ticket_id", kindRef, func(r T, v value) error { r.TicketID = v.text; return nil }),
+			f("author_id", kindRef, func(r T, v value) error { r.AuthorID = v.text; return nil }),
+			f("public", kindBool, func(r T, v value) error { r.Public = v.bool; return nil }),
+			f("body_html", kindBody, func(r T, v value) error { r.BodyHTML = v.text; return nil }),
+			f("body_text", kindBody, func(r T, v value) error { r.BodyText = v.text; return nil }),
+			f("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
+		},
+		// A comment is a public reply unless the export says otherwise:
+		// exports that have private notes have a column for it.
+		new: func() T { return &schema.Comment{Public: true} },
+		finish: func(r T, _, raw json.RawMessage) error {
+			if r.TicketID == "" {
+				return fmt.Errorf("no ticket_id: a comment belongs to a ticket")
+			}
+			r.Raw = raw
+			return nil
+		},
+	}
+}
+
+func userType() recordType[*schema.User] {
+	type T = *schema.User
+	return recordType[T]{
+		fields: []field[T]{
+			f("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
+			f("role", kindText, func(r T, v value) error {
+				role, err := roleOf(v.text)
+				r.Role = role
+				return err
+			}),
+			f("name", kindText, func(r T, v value) error { r.Name = v.text; return nil }),
+			f("email", kindText, func(r T, v value) error { r.Email = v.text; return nil }),
+			f("phone", kindText, func(r T, v value) error { r.Phone = v.text; return nil }),
+			f("organization_id", kindRef, func(r T, v value) error { r.OrganizationID = v.text; return nil }),
+			f("active", kindBool, func(r T, v value) error { r.Active = v.bool; return nil }),
+			f("suspended", kindBool, func(r T, v value) error { r.Suspended = v.bool; return nil }),
+			f("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
+			f("updated_at", kindTime, func(r T, v value) error { r.UpdatedAt = v.time; return nil }),
+		},
+		// People in an export are customers, and active, unless a column
+		// says otherwise: agents are the few, and exports list who exists.
+		new: func() T { return &schema.User{Role: schema.RoleEndUser, Active: true} },
+		finish: func(r T, custom, raw json.RawMessage) error {
+			r.CustomFields, r.Raw = custom, raw
+			return nil
+		},
+	}
+}
+
+func organizationType() recordType[*schema.Organization] {
+	type T = *schema.Organization
+	return recordType[T]{
+		fields: []field[T]{
+			f("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
+			f("name", kindText, func(r T, v value) error { r.Name = v.text; return nil }),
+			f("domains", kindList, func(r T, v value) error { r.Domains = v.list; return nil }),
+			f("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
+			f("updated_at", kindTime, func(r T, v value) error { r.UpdatedAt = v.time; return nil }),
+		},
+		new: func() T { return &schema.Organization{} },
+		finish: func(r T, custom, raw json.RawMessage) error {
+			r.CustomFields, r.Raw = custom, raw
+			return nil
+		},
+	}
+}
+
+func infos[R schema.Record](rt recordType[R]) []columnInfo {
+	out := make([]columnInfo, len(rt.fields))
+	for i, fl := range rt.fields {
+		out[i] = fl.columnInfo
+	}
+	return out
+}
+
+// columnsOf lists the canonical columns a stream's file can map.
+func columnsOf(stream string) []columnInfo {
+	switch stream {
+	case schema.Tickets:
+		return infos(ticketType())
+	case schema.Comments:
+		return infos(commentType())
+	case schema.Users:
+		return infos(userType())
+	case schema.Organizations:
+		return infos(organizationType())
+	}
+	return nil
+}
+
+func columnNames(cols []columnInfo) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
+	}
+	return out
+}
+
+// roleOf reads a user's role. An unknown role is an error rather than a
+// guess: it decides whether the person becomes an admin or a contact.
+func roleOf(s string) (string, error) {
+	norm := strings.Map(func(r rune) rune {
+		if r == '-' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, strings.ToLower(s))
+	switch norm {
+	case "agent", "admin", "administrator", "staff":
+		return schema.RoleAgent, nil
+	case "end_user", "enduser", "user", "customer", "requester", "contact":
+		return schema.RoleEndUser, nil
+	}
+	return "", fmt.Errorf("role %q is neither agent nor end_user: map it with values, such as {\"role\": {%q: \"agent\"}}", s, s)
+}
+
+// parser reads source text as canonical values.
+type parser struct {
+	layouts []string
+	loc     *time.Location
+	sep     string
+}
+
+func (s *settings) parser() parser {
+	return parser{layouts: s.layouts, loc: s.loc, sep: s.sep}
+}
+
+// parse reads text, rewritten by values first, as a value of kind k.
+func (p parser) parse(k kind, col, text string, values map[string]string) (value, error) {
+	if k != kindBody {
+		text = strings.TrimSpace(text)
+	}
+	if k == kindList {
+		return value{list: p.items(strings.Split(text, p.sep), values)}, nil
+	}
+	if v, ok := values[text]; ok {
+		text = v
+	}
+	switch k {
+	case kindTime:
+		t, err := p.time(text)
+		return value{time: t}, err
+	case kindBool:
+		b, err := parseBool(text)
+		return value{bool: b}, err
+	}
+	return value{text: text}, nil
+}
+
+// items reads a list's items: trimmed, rewritten by values, empty ones
+// left out.
+func (p parser) items(items []string, values map[string]string) []string {
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		it = strings.TrimSpace(it)
+		if v, ok := values[it]; ok {
+			it = v
+		}
+		if it != "" {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "true", "yes", "1":
+		return true, nil
+	case "false", "no", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean: want true/false, yes/no or 1/0", s)
+}
+
+// time reads RFC 3339, then each configured layout; times without an
+// offset are in the configured zone.
+func (p parser) time(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	for _, l := range p.layouts {
+		if err == nil {
+			break
+		}
+		switch l {
+		case layoutUnix, layoutUnixMS:
+			var n int64
+			if n, err = strconv.ParseInt(s, 10, 64); err == nil {
+				if l == layoutUnix {
+					t = time.Unix(n, 0)
+				} else {
+					t = time.UnixMilli(n)
+				}
+			}
+		default:
+			t, err = time.ParseInLocation(l, s, p.loc)
+		}
+	}
+	if err != nil {
+		want := "RFC 3339 (2006-01-02T15:04:05Z07:00)"
+		if len(p.layouts) > 0 {
+			want += " or " + strings.Join(p.layouts, " or ")
+		}
+		return time.Time{}, fmt.Errorf("%q is not a time: want %s", s, want)
+	}
+	// The staged column is microseconds since the epoch: years far out
+	// would overflow it, and no help desk has them.
+	if y := t.Year(); y < 1 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%q is out of range: year %d", s, y)
+	}
+	return t.UTC(), nil
+}

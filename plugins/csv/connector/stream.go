@@ -1,0 +1,284 @@
+package connector
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/ferryhq/ferry/sdk/schema"
+	"github.com/ferryhq/ferry/sdk/source"
+)
+
+// cursorField is what every stream's cursor follows: the position in its
+// file.
+const cursorField = "file_position"
+
+// progressEvery is how many rows go between progress reports, besides the
+// one each checkpoint sends.
+const progressEvery = 1000
+
+// headBytes is how much of a file's beginning its fingerprint covers: the
+// header and the first rows, where a re-export differs first.
+const headBytes = 64 << 10
+
+// fileCursor is a stream's cursor: where the next read starts, and enough
+// about the file to tell whether it is still the file that was read.
+type fileCursor struct {
+	// Offset is the byte offset after the last row committed.
+	Offset int64 `json:"offset"`
+	// Line is the number of newlines before Offset, so that line numbers
+	// (in messages and made-up ids) go on exactly.
+	Line int64 `json:"line"`
+	// Size is the file's size then: a smaller file is another file.
+	Size int64 `json:"size"`
+	// HeadBytes and Head are the length and SHA-256 of the file's start
+	// then: a file that was appended to keeps them.
+	HeadBytes int64  `json:"head_bytes"`
+	Head      string `json:"head"`
+	// Mapping fingerprints the file's config: under another mapping, the
+	// rows already read would come out differently.
+	Mapping string `json:"mapping"`
+}
+
+// emitter is what a read sends to: *source.Emitter, or a test's recorder.
+type emitter interface {
+	Emit(ctx context.Context, r schema.Record) error
+	Checkpoint(ctx context.Context, cursor []byte) error
+	RecordError(ctx context.Context, stream, sourceID, reason string) error
+	Progress(done, total int64) error
+	Logger() *slog.Logger
+}
+
+// fileStream reads one export file as one canonical stream, and the
+// comments its rows hold when it is the tickets file.
+type fileStream struct {
+	s      *settings
+	maxRow int64
+}
+
+// Info describes the stream: its cursor follows the file position, and a
+// tickets file with comments_from_ticket also emits comments.
+func (st *fileStream) Info() source.StreamInfo {
+	info := source.StreamInfo{Name: st.s.stream, CursorField: cursorField}
+	if len(st.s.comments) > 0 {
+		info.Emits = []string{schema.Comments}
+	}
+	return info
+}
+
+// Read streams the file from cursor (nil: from its first row), in constant
+// memory. Every CheckpointEvery rows, and at the end, it checkpoints the
+// position after the last row. A file that changed since the cursor was
+// written (smaller, a different start, or another mapping) is read again
+// from its first row.
+//
+// Progress counts rows: done is the rows read so far in this read, total
+// an estimate of the rows this read will have read, from the bytes left
+// in the file and the average row so far (exact at the end).
+func (st *fileStream) Read(ctx context.Context, cursor []byte, out *source.Emitter) error {
+	return st.read(ctx, cursor, out)
+}
+
+func (st *fileStream) read(ctx context.Context, cursor []byte, out emitter) error {
+	f, err := os.Open(st.s.path)
+	if err != nil {
+		return fmt.Errorf("open the %s file: %w", st.s.stream, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("open the %s file: %w", st.s.stream, err)
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("the %s file %s is not a regular file: a resumable read needs to seek", st.s.stream, st.s.path)
+	}
+	return st.readFrom(ctx, f, info.Size(), cursor, out)
+}
+
+// open reads what comes before the rows: a CSV header.
+func (st *fileStream) open(f io.ReadSeeker) (rowSource, error) {
+	s := st.s
+	maxRow := cmp.Or(st.maxRow, defaultMaxRow)
+	switch s.format {
+	case formatCSV:
+		return openCSV(f, s, maxRow)
+	case formatJSONL:
+		return openJSONL(f, s, maxRow)
+	}
+	return nil, fmt.Errorf("%s: unknown format %q", s.display, s.format)
+}
+
+// bind binds the mapping to the file's columns; its problems say which
+// configured columns the file does not have.
+func (st *fileStream) bind(src rowSource) (rowMapper, []error) {
+	s := st.s
+	switch s.stream {
+	case schema.Tickets:
+		return newTicketMapper(s, src)
+	case schema.Comments:
+		return newMapper(s.stream, commentType(), s, src)
+	case schema.Users:
+		return newMapper(s.stream, userType(), s, src)
+	case schema.Organizations:
+		return newMapper(s.stream, organizationType(), s, src)
+	}
+	return nil, []error{fmt.Errorf("this source does not read %s", s.stream)}
+}
+
+// readFrom reads f, of size bytes, from cursor.
+func (st *fileStream) readFrom(ctx context.Context, f io.ReadSeeker, size int64, cursor []byte, out emitter) error {
+	s := st.s
+	log := out.Logger().With("file", s.display)
+	src, err := st.open(f)
+	if err != nil {
+		return err
+	}
+	m, problems := st.bind(src)
+	if len(problems) > 0 {
+		return fmt.Errorf("%s: the config does not fit the file: %w", s.display, errors.Join(problems...))
+	}
+	headLen := min(size, headBytes)
+	head, err := fingerprint(f, headLen)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.display, err)
+	}
+	from, err := st.resume(log, f, size, cursor, src.start())
+	if err != nil {
+		return err
+	}
+	if err := src.seek(from); err != nil {
+		return err
+	}
+
+	var (
+		done, pending int64
+		committed     bool
+		outs          []outcome
+	)
+	progress := func(final bool) error {
+		if final {
+			return out.Progress(done, done)
+		}
+		return out.Progress(done, estimate(done, from.offset, src.pos().offset, size))
+	}
+	checkpoint := func(final bool) error {
+		at := src.pos()
+		data, err := json.Marshal(fileCursor{Offset: at.offset, Line: at.line, Size: max(size, at.offset), HeadBytes: headLen, Head: head, Mapping: s.mapping})
+		if err != nil {
+			return fmt.Errorf("encode the cursor of %s: %w", s.display, err)
+		}
+		if err := out.Checkpoint(ctx, data); err != nil {
+			return err
+		}
+		pending, committed = 0, true
+		return progress(final)
+	}
+	for {
+		row, line, err := src.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var re *rowError
+		switch {
+		case errors.As(err, &re):
+			where := loc(s.display, re.line)
+			if err := out.RecordError(ctx, s.stream, where, where+": "+re.msg); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			outs = m.mapRow(row, line, outs[:0])
+			for _, o := range outs {
+				if o.err != nil {
+					if err := out.RecordError(ctx, o.stream, o.id, loc(s.display, line)+": "+o.err.Error()); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := out.Emit(ctx, o.rec); err != nil {
+					return err
+				}
+			}
+		}
+		done++
+		pending++
+		var sent error
+		switch {
+		case pending >= int64(s.every):
+			sent = checkpoint(false)
+		case done%progressEvery == 0:
+			sent = progress(false)
+		}
+		if sent != nil {
+			return sent
+		}
+	}
+	if pending > 0 || !committed {
+		return checkpoint(true)
+	}
+	return progress(true)
+}
+
+// estimate is the rows a read that started at byte from will have read,
+// from the rows done by byte at, in a file of size bytes.
+func estimate(done, from, at, size int64) int64 {
+	if done == 0 || at <= from {
+		return 0
+	}
+	total := int64(float64(done) * float64(size-from) / float64(at-from))
+	return max(total, done)
+}
+
+// resume decides where a read starts: after the cursor when it was written
+// for this file and mapping, else at the first row. Reading a file again
+// is always safe (staging replaces records by id); resuming a changed one
+// is not, so any doubt reads it again.
+func (st *fileStream) resume(log *slog.Logger, f io.ReadSeeker, size int64, cursor []byte, first position) (position, error) {
+	if len(cursor) == 0 {
+		return first, nil
+	}
+	var c fileCursor
+	if err := json.Unmarshal(cursor, &c); err != nil {
+		log.Warn("the resume cursor is not one this connector writes: reading the file from its first row", "cursor", string(cursor))
+		return first, nil
+	}
+	switch {
+	case c.Mapping != st.s.mapping:
+		log.Info("the file's config changed since the last read: reading it again from its first row")
+	case size < c.Size:
+		log.Info("the file is smaller than at the last read, so it was replaced: reading it again from its first row", "size", size, "was", c.Size)
+	case c.Offset < first.offset || c.Offset > size || c.Line < first.line || c.HeadBytes < 0 || c.HeadBytes > size:
+		log.Warn("the resume cursor does not fit the file: reading it again from its first row", "cursor", string(cursor))
+	default:
+		head, err := fingerprint(f, c.HeadBytes)
+		if err != nil {
+			return position{}, fmt.Errorf("%s: %w", st.s.display, err)
+		}
+		if head != c.Head {
+			log.Info("the start of the file changed since the last read, so it was replaced: reading it again from its first row", "compared_bytes", c.HeadBytes)
+			return first, nil
+		}
+		return position{offset: c.Offset, line: c.Line}, nil
+	}
+	return first, nil
+}
+
+// fingerprint is the SHA-256 of f's first n bytes.
+func fingerprint(f io.ReadSeeker, n int64) (string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("fingerprint the file: %w", err)
+	}
+	h := sha256.New()
+	if _, err := io.CopyN(h, f, n); err != nil {
+		return "", fmt.Errorf("fingerprint the file's first %d bytes: %w", n, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
