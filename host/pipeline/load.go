@@ -32,6 +32,12 @@ func Load(ctx context.Context, env *Env, runID int64) (load.Result, error) {
 	start := time.Now()
 	prog := newProgress(env, "load")
 	defer prog.stop()
+	// What is left to load, for the estimate of the time left.
+	if sum, err := env.Workspace.Summary(ctx); err == nil {
+		for _, e := range sum {
+			prog.total(e.Entity, 0, e.Available-e.Migrated)
+		}
+	}
 	opts := env.Config.Options
 	l := load.New(env.Workspace, client, load.Options{
 		Tables:            tr.Tables,
@@ -40,7 +46,7 @@ func Load(ctx context.Context, env *Env, runID int64) (load.Result, error) {
 		Concurrency:       env.Config.Target.Intercom.Concurrency,
 		RunID:             runID,
 		Logger:            env.logger(),
-		OnOutcome:         func(entity, outcome string) { prog.add(entity+" "+outcome, 1) },
+		OnOutcome:         func(entity, _ string) { prog.add(entity, 1) },
 	})
 	res, err := l.Run(ctx)
 	prog.stop()

@@ -2,78 +2,130 @@ package pipeline
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 )
 
-// progress prints one line per stage and second while records flow, so a
-// long run shows it is alive without flooding the terminal.
+// progress shows how a stage advances, per stream or entity: the records so
+// far, their rate, and an estimate of the time left when the source says how
+// many there are. On a terminal it draws a bar each; elsewhere (a CI log, a
+// file) it prints a line every few seconds, so a long run shows it is alive
+// without flooding the log.
 type progress struct {
-	env   *Env
 	stage string
+	out   io.Writer
 	start time.Time
 
 	mu     sync.Mutex
 	counts map[string]int64
 	totals map[string]int64
-	last   string
-	done   chan struct{}
-	once   sync.Once
+	order  []string
+
+	// bars, on a terminal
+	bars *mpb.Progress
+	bar  map[string]*mpb.Bar
+
+	// lines, elsewhere
+	last string
+	done chan struct{}
+	once sync.Once
 }
 
+// lineInterval is how often progress lines are printed off a terminal.
+const lineInterval = 2 * time.Second
+
 func newProgress(env *Env, stage string) *progress {
-	p := &progress{env: env, stage: stage, start: time.Now(), counts: map[string]int64{}, totals: map[string]int64{}, done: make(chan struct{})}
+	p := &progress{stage: stage, out: env.progress(), start: time.Now(), counts: map[string]int64{}, totals: map[string]int64{}, done: make(chan struct{})}
+	if f, ok := env.Progress.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		p.bars = mpb.New(mpb.WithOutput(f), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+		p.bar = map[string]*mpb.Bar{}
+		return p
+	}
 	go p.loop()
 	return p
 }
 
-func (p *progress) add(stream string, n int64) {
+// add counts n more records of key (a stream, or "entity outcome").
+func (p *progress) add(key string, n int64) {
 	p.mu.Lock()
-	p.counts[stream] += n
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	if _, ok := p.counts[key]; !ok {
+		p.order = append(p.order, key)
+	}
+	p.counts[key] += n
+	if p.bars != nil {
+		p.barFor(key).IncrInt64(n)
+	}
 }
 
+// total notes how many records a stream has, when the source says.
 func (p *progress) total(stream string, _, total int64) {
-	p.mu.Lock()
-	if total > 0 {
-		p.totals[stream] = total
+	if total <= 0 {
+		return
 	}
-	p.mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.totals[stream] = total
+	if p.bars != nil {
+		if b, ok := p.bar[stream]; ok {
+			b.SetTotal(total, false)
+		}
+	}
+}
+
+func (p *progress) barFor(key string) *mpb.Bar {
+	if b, ok := p.bar[key]; ok {
+		return b
+	}
+	name := fmt.Sprintf("%s %s", p.stage, key)
+	var b *mpb.Bar
+	if t := p.totals[key]; t > 0 {
+		b = p.bars.New(t, mpb.BarStyle(),
+			mpb.PrependDecorators(decor.Name(name, decor.WCSyncSpaceR), decor.CountersNoUnit("%d / %d", decor.WCSyncSpace)),
+			mpb.AppendDecorators(decor.AverageSpeed(0, "%.0f/s", decor.WCSyncSpace), decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), "done")))
+	} else {
+		b = p.bars.New(0, mpb.NopStyle(),
+			mpb.PrependDecorators(decor.Name(name, decor.WCSyncSpaceR), decor.CurrentNoUnit("%d", decor.WCSyncSpace)),
+			mpb.AppendDecorators(decor.AverageSpeed(0, "%.0f/s", decor.WCSyncSpace)))
+	}
+	p.bar[key] = b
+	return b
 }
 
 func (p *progress) loop() {
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(lineInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-p.done:
 			return
 		case <-t.C:
-			p.print()
+			p.printLine()
 		}
 	}
 }
 
-func (p *progress) print() {
+func (p *progress) printLine() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	secs := time.Since(p.start).Seconds()
-	var parts []string
-	keys := make([]string, 0, len(p.counts))
-	for k := range p.counts {
-		keys = append(keys, k)
-	}
+	keys := append([]string{}, p.order...)
 	sort.Strings(keys)
+	var parts []string
 	for _, k := range keys {
 		n := p.counts[k]
-		s := fmt.Sprintf("%s %d (%.0f/s)", k, n, float64(n)/secs)
-		if t := p.totals[k]; t > 0 && n < t {
-			rate := float64(n) / secs
-			if rate > 0 {
-				s += fmt.Sprintf(" of %d, ~%s left", t, (time.Duration(float64(t-n)/rate) * time.Second).Round(time.Second))
-			}
+		rate := float64(n) / secs
+		s := fmt.Sprintf("%s %d (%.0f/s)", k, n, rate)
+		if t := p.totals[k]; t > 0 && n < t && rate > 0 {
+			s += fmt.Sprintf(" of %d, ~%s left", t, (time.Duration(float64(t-n)/rate) * time.Second).Round(time.Second))
 		}
 		parts = append(parts, s)
 	}
@@ -82,11 +134,22 @@ func (p *progress) print() {
 		return
 	}
 	p.last = line
-	fmt.Fprintf(p.env.progress(), "%s: %s\n", p.stage, line)
+	fmt.Fprintf(p.out, "%s: %s\n", p.stage, line)
 }
 
+// stop ends the display; bars are completed and drawn one last time.
 func (p *progress) stop() {
-	p.once.Do(func() { close(p.done) })
+	p.once.Do(func() {
+		close(p.done)
+		if p.bars != nil {
+			p.mu.Lock()
+			for _, b := range p.bar {
+				b.SetTotal(-1, true)
+			}
+			p.mu.Unlock()
+			p.bars.Wait()
+		}
+	})
 }
 
 func formatCounts(m map[string]int64) string {
