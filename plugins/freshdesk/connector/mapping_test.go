@@ -118,7 +118,7 @@ func TestMapContact(t *testing.T) {
 		},
 		{
 			name: "deleted", state: "deleted",
-			in: `{"id": 12, "deleted": true, "email": null, "phone": 4155550100, "name": "Gone"}`,
+			in:   `{"id": 12, "deleted": true, "email": null, "phone": 4155550100, "name": "Gone"}`,
 			want: &schema.User{ID: "12", Role: schema.RoleEndUser, Name: "Gone", Phone: "4155550100"},
 		},
 		{

@@ -18,14 +18,12 @@ import (
 // maxTicketPages is the last page of tickets Freshdesk serves.
 const maxTicketPages = 300
 
-// epoch is where a first read's updated_since starts: without
-// updated_since, Freshdesk lists only the last 30 days' tickets.
-var epoch = time.Unix(0, 0).UTC()
-
-// formatSince writes a time as Freshdesk's updated_since takes it.
+// formatSince writes a time as Freshdesk's updated_since takes it. A first
+// read starts at the Unix epoch: without updated_since, Freshdesk lists
+// only the tickets created in the last 30 days.
 func formatSince(t time.Time) string {
 	if t.IsZero() {
-		t = epoch
+		t = time.Unix(0, 0)
 	}
 	return t.UTC().Format(time.RFC3339)
 }
