@@ -13,22 +13,24 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ferryhq/ferry/host/intercom/sandbox"
+	"github.com/ferryhq/ferry/plugins/freshdesk/freshdesktest"
 	"github.com/ferryhq/ferry/plugins/zendesk/zendesktest"
 )
 
 func sandboxCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "sandbox",
-		Usage: "serve an Intercom-compatible sandbox and a Zendesk emulator on loopback",
-		Description: `Starts two real HTTP servers, prints one line per server:
+		Usage: "serve an Intercom-compatible sandbox and Zendesk and Freshdesk emulators on loopback",
+		Description: `Starts real HTTP servers on loopback and prints one line per server:
    intercom http://127.0.0.1:PORT
    zendesk http://127.0.0.1:PORT
+   freshdesk http://127.0.0.1:PORT
 and serves until interrupted. The Intercom sandbox follows Intercom's API 2.16
 (shapes, limits, errors) with 3 admins and 2 teams, set up as a customer
 would before migrating: the admins are 3 of the help desk's agents (same
 emails) and the teams are named after 2 of its groups, so the rest show how
-unmapped agents and groups are reported; the Zendesk emulator serves
-a generated help desk the way Zendesk's API does. Point ferry.yaml at them:
+unmapped agents and groups are reported; the Zendesk and Freshdesk
+emulators serve generated help desks the way their APIs do. Point ferry.yaml at them:
    source.config: { base_url: <zendesk URL>, email: <printed>, token: ... }
    target.intercom: { base_url: <intercom URL>, token: ... }
 Nothing persists: stop it and the sandbox forgets everything.`,
@@ -44,6 +46,8 @@ Nothing persists: stop it and the sandbox forgets everything.`,
 			&cli.StringFlag{Name: "zendesk-token", Value: zendesktest.DefaultToken, EnvVars: []string{"FERRY_SANDBOX_ZENDESK_TOKEN"}, Usage: "the API token the Zendesk emulator accepts"},
 			&cli.IntFlag{Name: "zendesk-rate", Usage: "Zendesk requests allowed per minute; 0: no limit"},
 			&cli.IntFlag{Name: "zendesk-incremental-rate", Usage: "incremental export requests allowed per minute; 0: no limit"},
+			&cli.StringFlag{Name: "freshdesk-api-key", Value: freshdesktest.DefaultAPIKey, EnvVars: []string{"FERRY_SANDBOX_FRESHDESK_API_KEY"}, Usage: "the API key the Freshdesk emulator accepts"},
+			&cli.IntFlag{Name: "freshdesk-rate", Usage: "Freshdesk API credits allowed per minute; 0: no limit"},
 		},
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
@@ -62,13 +66,15 @@ Nothing persists: stop it and the sandbox forgets everything.`,
 				Admins: admins, Teams: teams,
 				Token: c.String("intercom-token"), RateLimit: c.Int("intercom-rate"), Latency: c.Duration("intercom-latency"), Logger: log,
 			})
+			fd := freshdesktest.NewServer(freshdesktest.Generate(freshdesktest.GenerateOptions{Seed: c.Uint64("seed"), Tickets: c.Int("tickets")}),
+				freshdesktest.ServerOptions{APIKey: c.String("freshdesk-api-key"), RequestsPerMinute: c.Int("freshdesk-rate")})
 			email, _ := zd.Credentials()
 			g, ctx := errgroup.WithContext(c.Context)
 			for _, s := range []struct {
 				name string
 				h    http.Handler
 				note string
-			}{{"intercom", ic, ""}, {"zendesk", zd, "(API token owner " + email + ")"}} {
+			}{{"intercom", ic, ""}, {"zendesk", zd, "(API token owner " + email + ")"}, {"freshdesk", fd, ""}} {
 				ln, err := net.Listen("tcp", net.JoinHostPort(c.String("listen"), "0"))
 				if err != nil {
 					return fmt.Errorf("listen for the %s server: %w", s.name, err)
