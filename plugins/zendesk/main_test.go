@@ -46,7 +46,10 @@ func TestPluginBinary(t *testing.T) {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	email, token := srv.Credentials()
-	config, _ := json.Marshal(connector.Config{BaseURL: ts.URL, Email: email, Token: token, PageSize: 50})
+	// Every option on; the emulator has no rate limits, so the connector
+	// need not keep to Zendesk's ten exports a minute.
+	config, _ := json.Marshal(connector.Config{BaseURL: ts.URL, Email: email, Token: token, PageSize: 50,
+		TicketEvents: true, HelpCenter: true, IncrementalPerMinute: 1000})
 
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  source.Handshake(),
@@ -94,14 +97,15 @@ func TestPluginBinary(t *testing.T) {
 	var names []string
 	for _, s := range disc.Streams {
 		names = append(names, s.Name)
-		if s.Name == schema.Tickets && !slices.Equal(s.Emits, []string{schema.Comments, schema.Attachments}) {
-			t.Errorf("tickets emit %v", s.Emits)
+		if s.Name == schema.Comments && !slices.Equal(s.Emits, []string{schema.Attachments, schema.TicketEvents}) {
+			t.Errorf("comments emit %v", s.Emits)
 		}
 		if _, err := ipc.NewReader(bytes.NewReader(s.ArrowSchema)); err != nil {
 			t.Errorf("stream %s's schema does not decode: %v", s.Name, err)
 		}
 	}
-	if want := []string{schema.Users, schema.Organizations, schema.Groups, schema.TicketFields, schema.Tickets}; !slices.Equal(names, want) {
+	if want := []string{schema.Users, schema.Organizations, schema.Groups, schema.TicketFields, schema.Tickets,
+		schema.KBCategories, schema.KBArticles, schema.Comments}; !slices.Equal(names, want) {
 		t.Errorf("Discover: streams %v, want %v", names, want)
 	}
 
@@ -134,20 +138,34 @@ func TestPluginBinary(t *testing.T) {
 			t.Errorf("record error: %v", m.RecordError)
 		}
 	}
+	var events int64
+	for _, tk := range hd.Tickets {
+		for _, a := range tk.Audits {
+			for _, ev := range a.Events {
+				if ev.Type == zendesktest.EventCreate || ev.Type == zendesktest.EventChange {
+					events++
+				}
+			}
+		}
+	}
+	hc := hd.HelpCenter
 	want := map[string]int64{
 		schema.Users: int64(len(hd.Users)), schema.Organizations: int64(len(hd.Organizations)), schema.Groups: int64(len(hd.Groups)),
 		schema.TicketFields: int64(len(hd.TicketFields)), schema.Tickets: int64(len(hd.Tickets)),
-		schema.Comments: int64(hd.CommentCount()), schema.Attachments: int64(hd.AttachmentCount()),
+		schema.Comments: int64(hd.CommentCount()), schema.Attachments: int64(hd.AttachmentCount() + hd.ArticleAttachmentCount()),
+		schema.TicketEvents: events, schema.KBCategories: int64(len(hc.Categories) + len(hc.Sections)), schema.KBArticles: int64(len(hc.Articles)),
 	}
 	for stream, n := range want {
 		if rows[stream] != n {
 			t.Errorf("%s: %d rows, want %d", stream, rows[stream], n)
 		}
 	}
-	// 120 tickets and 68 users, 50 a page: each page committed with its
-	// cursor.
-	if checkpoints[schema.Tickets] != 3 || checkpoints[schema.Users] != 2 {
-		t.Errorf("cursor checkpoints %v, want 3 for tickets and 2 for users", checkpoints)
+	// 120 tickets, 68 users and their updates, 50 a page: each page
+	// committed with its cursor; the articles, listed newest first, once.
+	wantPages := (hd.TicketEventCount() + 49) / 50
+	if checkpoints[schema.Tickets] != 3 || checkpoints[schema.Users] != 2 || checkpoints[schema.KBArticles] != 1 ||
+		checkpoints[schema.Comments] < wantPages {
+		t.Errorf("cursor checkpoints %v, want 3 for tickets, 2 for users, 1 for articles and %d or more for comments", checkpoints, wantPages)
 	}
 }
 

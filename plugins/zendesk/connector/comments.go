@@ -11,9 +11,10 @@ import (
 	"github.com/ferryhq/ferry/sdk/source"
 )
 
-// exportLag keeps a read of the ticket events export a minute behind now,
-// as Zendesk itself does: a later read brings what happened since.
-const exportLag = time.Minute
+// lag keeps incremental reads a minute behind now, as Zendesk's exports
+// are: a record changed while a read runs, or stamped by a clock behind
+// ours, is left for the next read rather than passed by the cursor.
+const lag = time.Minute
 
 // commentsStream reads the tickets' comments, their attachments and, when
 // the config asks, the tickets' field changes (ticket_events) from the
@@ -86,7 +87,7 @@ func (e zdTicketEvent) at() time.Time {
 // it.
 func (s *commentsStream) Read(ctx context.Context, cursor []byte, out *source.Emitter) error {
 	now := time.Now()
-	if _, err := source.NewUpdatedAt(cursor, now, exportLag); err != nil {
+	if _, err := source.NewUpdatedAt(cursor, now, lag); err != nil {
 		return fmt.Errorf("resume cursor %q is not one this connector wrote: %w", cursor, err)
 	}
 	c := s.c.withLogger(out.Logger())
@@ -98,7 +99,7 @@ func (s *commentsStream) Read(ctx context.Context, cursor []byte, out *source.Em
 	for {
 		// Each page's cursor is the next page's start: its Keep drops the
 		// updates of the boundary second the page before already kept.
-		u, err := source.NewUpdatedAt(cursor, now, exportLag)
+		u, err := source.NewUpdatedAt(cursor, now, lag)
 		if err != nil {
 			return err
 		}

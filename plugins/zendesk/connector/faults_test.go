@@ -97,20 +97,21 @@ func TestFaultsYieldTheSameRecords(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }))
 	t.Cleanup(ts.Close)
 	z := &zendesk{hd: hd, srv: srv, ts: ts}
-	cfg := z.config(t, 50, everything)
+	// Small pages: more requests, more faults.
+	cfg := z.config(t, 10, everything)
 	// Patient, as a real read is, but without the real waits.
 	conn := testConnector()
 	conn.retry = retryPolicy{attempts: 10, throttled: 20, backoff: time.Millisecond, maxBackoff: 20 * time.Millisecond, maxWait: 5 * time.Second}
 
 	clean := rowsOf(t, conn, cfg, nil)
-	faults := sourcetest.Faults(srv, sourcetest.FaultOptions{Rate: 0.1, Seed: 11, Stall: 100 * time.Millisecond})
+	faults := sourcetest.Faults(srv, sourcetest.FaultOptions{Rate: 0.1, Seed: 18, Stall: 100 * time.Millisecond})
 	faulty := http.Handler(faults)
 	handler.Store(&faulty)
 	flaky := rowsOf(t, conn, cfg, nil)
 
 	injected := faults.Injected()
-	if len(injected) < 3 {
-		t.Fatalf("faults injected: %v; the test means more kinds", injected)
+	if len(injected) < 5 {
+		t.Fatalf("faults injected: %v; the test means more kinds of them", injected)
 	}
 	t.Logf("faults injected: %v, requests served: %d", injected, faults.Served())
 	for _, s := range schema.StreamNames() {
@@ -139,7 +140,7 @@ func sortedRows(rows []map[string]any) []map[string]any {
 // 429, without waiting much longer than the limits make it.
 func TestPacingAvoidsRateLimits(t *testing.T) {
 	const perWindow, exportsPerWindow = 12, 3
-	z := startZendesk(t, zendesktest.GenerateOptions{Tickets: 20, Articles: 8}, zendesktest.ServerOptions{
+	z := startZendesk(t, zendesktest.GenerateOptions{Tickets: 20, Articles: 20}, zendesktest.ServerOptions{
 		RequestsPerMinute: perWindow, IncrementalPerMinute: exportsPerWindow, RateLimitWindow: time.Second,
 	})
 	conn := testConnector()
@@ -163,4 +164,3 @@ func TestPacingAvoidsRateLimits(t *testing.T) {
 	}
 	t.Logf("%d requests (%d exports) in %v", st.Total(), exports, elapsed)
 }
-

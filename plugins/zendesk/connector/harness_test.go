@@ -94,28 +94,6 @@ type readResult struct {
 	logs        []*sourcev1.Log
 }
 
-// lastCursor is the last non-empty cursor checkpointed for stream.
-func (r *readResult) lastCursor(stream string) []byte {
-	var c []byte
-	for _, cp := range r.checkpoints {
-		if cp.Stream == stream && len(cp.Cursor) > 0 {
-			c = cp.Cursor
-		}
-	}
-	return c
-}
-
-// cursors lists the non-empty cursors checkpointed for stream, in order.
-func (r *readResult) cursors(stream string) [][]byte {
-	var cs [][]byte
-	for _, cp := range r.checkpoints {
-		if cp.Stream == stream && len(cp.Cursor) > 0 {
-			cs = append(cs, cp.Cursor)
-		}
-	}
-	return cs
-}
-
 // captureStream is the server side of a Read call, in memory.
 type captureStream struct {
 	grpc.ServerStream

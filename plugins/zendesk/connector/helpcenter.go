@@ -20,7 +20,9 @@ type kbCategoriesStream struct {
 }
 
 // Info describes the stream: read whole, without a cursor.
-func (s *kbCategoriesStream) Info() source.StreamInfo { return source.StreamInfo{Name: schema.KBCategories} }
+func (s *kbCategoriesStream) Info() source.StreamInfo {
+	return source.StreamInfo{Name: schema.KBCategories}
+}
 
 // Read reads the categories, then the sections; the cursor is ignored.
 func (s *kbCategoriesStream) Read(ctx context.Context, _ []byte, out *source.Emitter) error {
@@ -78,7 +80,7 @@ var errSeenBefore = errors.New("reached the articles read before")
 // with its articles' translations and attachments. The listing is not in
 // ascending order, so the cursor commits once, at the end.
 func (s *kbArticlesStream) Read(ctx context.Context, cursor []byte, out *source.Emitter) error {
-	u, err := source.NewUpdatedAt(cursor, time.Now(), exportLag)
+	u, err := source.NewUpdatedAt(cursor, time.Now(), lag)
 	if err != nil {
 		return fmt.Errorf("resume cursor %q is not one this connector wrote: %w", cursor, err)
 	}

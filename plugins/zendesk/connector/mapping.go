@@ -52,6 +52,19 @@ func recordID(raw json.RawMessage) string {
 	return string(v.ID)
 }
 
+// marshalText encodes v as compact JSON that keeps <, > and & as they are:
+// these columns hold HTML that people read in SQL, and JSON does not need
+// them escaped.
+func marshalText(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
 // jsonObject returns raw if it is a JSON object with something in it, nil
 // otherwise: an empty or null custom-fields object is no custom fields.
 func jsonObject(raw json.RawMessage) json.RawMessage {
@@ -308,12 +321,16 @@ func mapComment(ticketID string, raw json.RawMessage) (*schema.Comment, []*schem
 	return comment, atts, nil
 }
 
-// ticketEventMeta are the keys of a Create or Change child event of the
-// ticket events export that are not its field: the field is the one key
-// left, unless the event names it in field_name, as audits do.
-var ticketEventMeta = map[string]bool{
-	"id": true, "via": true, "via_reference_id": true, "event_type": true, "type": true, "previous_value": true,
-	"added_tags": true, "removed_tags": true, "created_at": true, "author_id": true, "audit_id": true,
+// isEventMeta reports whether key of a Create or Change child event of the
+// ticket events export is not its field: the field is the one key left,
+// unless the event names it in field_name, as audits do.
+func isEventMeta(key string) bool {
+	switch key {
+	case "id", "via", "via_reference_id", "event_type", "type", "previous_value", "added_tags", "removed_tags",
+		"created_at", "author_id", "audit_id":
+		return true
+	}
+	return false
 }
 
 // ticketEventDetail is a ticket event's Detail: which field, from what
@@ -370,7 +387,7 @@ func mapTicketEvent(ticketID, authorID string, at time.Time, obj map[string]json
 		d.To = obj["value"]
 	} else {
 		for k, v := range obj {
-			if ticketEventMeta[k] && !(k == "type" && typeIsField) {
+			if isEventMeta(k) && !(k == "type" && typeIsField) {
 				continue
 			}
 			if d.Field != "" {
@@ -393,7 +410,7 @@ func mapTicketEvent(ticketID, authorID string, at time.Time, obj map[string]json
 	default:
 		return nil, fmt.Errorf("ticket event %d is a %q, not a Create or a Change", ev.ID, typ)
 	}
-	detail, err := json.Marshal(d)
+	detail, err := marshalText(d)
 	if err != nil {
 		return nil, fmt.Errorf("ticket event %d: encode detail: %w", ev.ID, err)
 	}
@@ -493,7 +510,7 @@ func mapArticle(raw json.RawMessage, translations []json.RawMessage) (*schema.KB
 			}
 			m[t.Locale] = articleTranslation{Title: t.Title, Body: t.Body}
 		}
-		b, err := json.Marshal(m) // keys sort: the same article maps to the same bytes
+		b, err := marshalText(m) // keys sort: the same article maps to the same bytes
 		if err != nil {
 			return nil, fmt.Errorf("article %d: encode translations: %w", a.ID, err)
 		}

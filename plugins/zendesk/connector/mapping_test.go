@@ -271,3 +271,143 @@ func TestRecordID(t *testing.T) {
 		}
 	}
 }
+
+func TestMapTicketEvent(t *testing.T) {
+	at := at("2024-03-01T10:00:00Z")
+	tests := []struct {
+		name, in string
+		kind     string
+		detail   string
+		wantErr  string
+	}{
+		{
+			name:   "a status change, as the export writes it",
+			in:     `{"id": 11, "via": "Web form", "via_reference_id": null, "status": "pending", "previous_value": "open", "event_type": "Change"}`,
+			kind:   "status_changed",
+			detail: `{"field": "status", "from": "open", "to": "pending"}`,
+		},
+		{
+			name:   "an assignee set at creation",
+			in:     `{"id": 12, "via": "Mail", "assignee_id": "42", "event_type": "Create"}`,
+			kind:   "assignee_set",
+			detail: `{"field": "assignee_id", "to": "42"}`,
+		},
+		{
+			name:   "unassigned",
+			in:     `{"id": 13, "group_id": null, "previous_value": "7", "event_type": "Change"}`,
+			kind:   "group_changed",
+			detail: `{"field": "group_id", "from": "7", "to": null}`,
+		},
+		{
+			name:   "tags",
+			in:     `{"id": 14, "tags": ["a", "c"], "added_tags": ["c"], "removed_tags": ["b"], "previous_value": ["a", "b"], "event_type": "Change"}`,
+			kind:   "tags_changed",
+			detail: `{"field": "tags", "from": ["a", "b"], "to": ["a", "c"], "added": ["c"], "removed": ["b"]}`,
+		},
+		{
+			name:   "a custom field",
+			in:     `{"id": 15, "360012345": "2024-03-09", "previous_value": null, "event_type": "Change"}`,
+			kind:   "custom_field_changed",
+			detail: `{"field": "360012345", "from": null, "to": "2024-03-09"}`,
+		},
+		{
+			name:   "the ticket's type, beside event_type",
+			in:     `{"id": 16, "via": "Web form", "type": "incident", "event_type": "Create"}`,
+			kind:   "field_set",
+			detail: `{"field": "type", "to": "incident"}`,
+		},
+		{
+			name:   "a change as audits write it",
+			in:     `{"id": 17, "type": "Change", "field_name": "priority", "value": "high", "previous_value": "normal"}`,
+			kind:   "priority_changed",
+			detail: `{"field": "priority", "from": "normal", "to": "high"}`,
+		},
+		{name: "no field", in: `{"id": 18, "via": "Web form", "event_type": "Change"}`, wantErr: "names no field"},
+		{name: "two fields", in: `{"id": 19, "status": "open", "priority": "low", "event_type": "Change"}`, wantErr: "changes both"},
+		{name: "not a change", in: `{"id": 20, "status": "open", "event_type": "Notification"}`, wantErr: `"Notification"`},
+		{name: "no id", in: `{"status": "open", "event_type": "Change"}`, wantErr: "no id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(tt.in), &obj); err != nil {
+				t.Fatal(err)
+			}
+			got, err := mapTicketEvent("7", "42", at, obj, json.RawMessage(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.TicketID != "7" || got.AuthorID != "42" || !got.CreatedAt.Equal(at) || got.Kind != tt.kind || string(got.Raw) != tt.in {
+				t.Errorf("got %+v, want kind %s", got, tt.kind)
+			}
+			var g, w any
+			json.Unmarshal(got.Detail, &g)
+			json.Unmarshal([]byte(tt.detail), &w)
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("detail %s, want %s", got.Detail, tt.detail)
+			}
+		})
+	}
+}
+
+func TestMapHelpCenter(t *testing.T) {
+	entry := func(e schema.KBEntry) schema.KBEntry { return e }
+	t.Run("categories and sections", func(t *testing.T) {
+		tests := []struct {
+			name, in string
+			mapper   func(json.RawMessage) (*schema.KBCategory, error)
+			want     *schema.KBCategory
+			wantErr  string
+		}{
+			{"a category", `{"id": 1, "name": "Billing", "description": "Money", "locale": "en-us", "created_at": "2024-01-01T00:00:00Z"}`, mapCategory,
+				&schema.KBCategory{KBEntry: entry(schema.KBEntry{ID: "1", Title: "Billing", BodyHTML: "Money", Locale: "en-us", CreatedAt: at("2024-01-01T00:00:00Z")})}, ""},
+			{"a section, in its category", `{"id": 2, "category_id": 1, "parent_section_id": null, "name": "Invoices", "locale": "de"}`, mapSection,
+				&schema.KBCategory{KBEntry: entry(schema.KBEntry{ID: "2", ParentID: "1", Title: "Invoices", Locale: "de"})}, ""},
+			{"a subsection, in its section", `{"id": 3, "category_id": 1, "parent_section_id": 2, "name": "Refunds"}`, mapSection,
+				&schema.KBCategory{KBEntry: entry(schema.KBEntry{ID: "3", ParentID: "2", Title: "Refunds"})}, ""},
+			{"a section without a category", `{"id": 4, "name": "Lost"}`, mapSection, nil, "has no category"},
+			{"no id", `{"name": "Nameless"}`, mapCategory, nil, "no id"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := tt.mapper(json.RawMessage(tt.in))
+				checkMapped(t, got, err, tt.want, tt.wantErr)
+			})
+		}
+	})
+
+	t.Run("an article and its translations", func(t *testing.T) {
+		raw := `{"id": 10, "author_id": 5, "section_id": 2, "title": "Refunds", "body": "<p>How</p>", "locale": "en-us",
+			"created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-02-01T00:00:00Z"}`
+		trs := []json.RawMessage{
+			json.RawMessage(`{"id": 100, "locale": "en-us", "title": "Refunds", "body": "<p>How</p>"}`),
+			json.RawMessage(`{"id": 101, "locale": "de", "title": "Erstattungen", "body": "<p>Wie</p>"}`),
+		}
+		got, err := mapArticle(json.RawMessage(raw), trs)
+		checkMapped(t, got, err, &schema.KBArticle{KBEntry: schema.KBEntry{
+			ID: "10", ParentID: "2", Locale: "en-us", Title: "Refunds", BodyHTML: "<p>How</p>", AuthorID: "5",
+			Translations: json.RawMessage(`{"de":{"title":"Erstattungen","body":"<p>Wie</p>"},"en-us":{"title":"Refunds","body":"<p>How</p>"}}`),
+			CreatedAt:    at("2024-01-01T00:00:00Z"), UpdatedAt: at("2024-02-01T00:00:00Z"),
+		}}, "")
+		if _, err := mapArticle(json.RawMessage(raw), []json.RawMessage{json.RawMessage(`{"title": "?"}`)}); err == nil || !strings.Contains(err.Error(), "no locale") {
+			t.Errorf("a translation without a locale: %v", err)
+		}
+	})
+
+	t.Run("an article's attachment", func(t *testing.T) {
+		raw := `{"id": 7, "article_id": 10, "file_name": "shot.png", "content_url": "https://acme.example/hc/article_attachments/7/shot.png",
+			"content_type": "image/png", "size": 2048, "inline": true}`
+		got, err := mapArticleAttachment("10", 1, json.RawMessage(raw))
+		checkMapped(t, got, err, &schema.Attachment{ID: "7", ArticleID: "10", FileName: "shot.png",
+			URL: "https://acme.example/hc/article_attachments/7/shot.png", ContentType: "image/png", Size: 2048, Inline: true, Position: 1}, "")
+		if _, err := mapArticleAttachment("10", 0, json.RawMessage(`{"file_name": "x"}`)); err == nil {
+			t.Error("an attachment without an id mapped")
+		}
+	})
+}

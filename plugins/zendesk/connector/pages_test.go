@@ -141,3 +141,31 @@ func FuzzDecodeListPage(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeTimePage(t *testing.T) {
+	tests := []struct {
+		name, body string
+		records    int
+		eos        bool
+		wantErr    string
+	}{
+		{"a page", `{"ticket_events": [{"id": 1}, {"id": 2}], "next_page": "https://acme.example/x?start_time=5", "count": 2, "end_of_stream": false, "end_time": 5}`, 2, false, ""},
+		{"the last page", `{"ticket_events": [], "next_page": null, "count": 0, "end_of_stream": true, "end_time": 5}`, 0, true, ""},
+		{"an error answer", errorAnswer, 0, false, `no "ticket_events"`},
+		{"an HTML answer", htmlAnswer, 0, false, "decode export page"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := decodeTimePage([]byte(tt.body), "ticket_events")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(p.Records) != tt.records || p.EndOfStream != tt.eos {
+				t.Errorf("page = %d records, end %v, %v", len(p.Records), p.EndOfStream, err)
+			}
+		})
+	}
+}

@@ -245,7 +245,6 @@ func normJSON(t *testing.T, v any) any {
 	return out
 }
 
-
 // checkHelpDesk compares every record a read of the whole help desk
 // brought with the help desk, field by field: what a read must stage.
 // Deleted tickets, and their comments and events, must not come.

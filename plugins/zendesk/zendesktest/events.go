@@ -39,15 +39,19 @@ func (s *Server) indexEvents() {
 	slices.SortFunc(s.events, func(a, b ticketEvent) int { return compare(a.position(), b.position()) })
 }
 
-// viaNames are how the ticket events export names a channel.
-var viaNames = map[string]string{
-	"web": "Web form", "email": "Mail", "api": "Web service", "rule": "Rule", "mobile": "Mobile",
-	"chat": "Chat", "voice": "Voice", "sample_ticket": "Sample ticket",
-}
-
+// viaName is how the ticket events export names a channel.
 func viaName(channel string) string {
-	if n, ok := viaNames[channel]; ok {
-		return n
+	switch channel {
+	case "web":
+		return "Web form"
+	case "email":
+		return "Mail"
+	case "api":
+		return "Web service"
+	case "rule":
+		return "Rule"
+	case "sample_ticket":
+		return "Sample ticket"
 	}
 	return channel
 }
@@ -161,10 +165,11 @@ func difference(a, b []string) []string {
 // serveTicketEvents answers the incremental ticket events export: a
 // time-based export of every ticket's audits from start_time on, up to
 // per_page (1,000) a page, leaving out the last minute. A page never splits
-// a second: it runs past per_page to the end of its last second, so that
-// end_time, the next page's start_time, always moves on. That next page
-// starts at end_time inclusive and so lists that second's events again, as
-// Zendesk's time-based exports do: readers drop what they have seen.
+// a second: it runs past per_page to the end of its last second, and past
+// its first second too when that is all it would hold, so that end_time,
+// the next page's start_time, always moves on. That next page starts at
+// end_time inclusive and so lists that second's events again, as Zendesk's
+// time-based exports do: readers drop what they have seen.
 func (s *Server) serveTicketEvents(w http.ResponseWriter, r *http.Request, base string) {
 	q := r.URL.Query()
 	if q.Get("start_time") == "" {
@@ -195,7 +200,7 @@ func (s *Server) serveTicketEvents(w http.ResponseWriter, r *http.Request, base 
 	for ; i < len(s.events); i++ {
 		e := s.events[i]
 		ts := e.audit.CreatedAt.Unix()
-		if ts > horizon || len(out) >= perPage && ts != end {
+		if ts > horizon || len(out) >= perPage && ts != end && end > start {
 			break
 		}
 		out = append(out, s.apiTicketEvent(base, e, withComments))
@@ -294,6 +299,7 @@ func (s *Server) serveAudits(w http.ResponseWriter, r *http.Request, base string
 	q := r.URL.Query()
 	if !q.Has("page[size]") && !q.Has("page[after]") && !q.Has("page[before]") {
 		q.Set("page[size]", "100")
+		r = r.Clone(r.Context())
 		r.URL.RawQuery = q.Encode()
 	}
 	s.mu.RLock()
@@ -312,7 +318,10 @@ func (s *Server) serveAudits(w http.ResponseWriter, r *http.Request, base string
 func (s *Server) serveDeletedTickets(w http.ResponseWriter, r *http.Request, base string) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	owner := s.hd.Users[0]
+	var actor map[string]any
+	if len(s.hd.Users) > 0 {
+		actor = map[string]any{"id": s.hd.Users[0].ID, "name": s.hd.Users[0].Name}
+	}
 	var items []item
 	for _, t := range s.tickets {
 		if t.Status != StatusDeleted {
@@ -329,7 +338,7 @@ func (s *Server) serveDeletedTickets(w http.ResponseWriter, r *http.Request, bas
 		}
 		items = append(items, item{pos: position{id: t.ID}, v: map[string]any{
 			"id": t.ID, "subject": t.Subject, "description": t.Description, "previous_state": previous,
-			"deleted_at": t.UpdatedAt, "actor": map[string]any{"id": owner.ID, "name": owner.Name},
+			"deleted_at": t.UpdatedAt, "actor": actor,
 		}})
 	}
 	slices.SortFunc(items, func(a, b item) int { return compare(a.pos, b.pos) })

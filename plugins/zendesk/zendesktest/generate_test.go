@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,7 @@ func checkInvariants(t *testing.T, hd *HelpDesk, o GenerateOptions) {
 				}
 			}
 		}
+		checkHistory(t, tk, unique)
 		last := tk.Comments[len(tk.Comments)-1].CreatedAt
 		if tk.UpdatedAt.Before(last) || tk.UpdatedAt.After(o.End) || tk.GeneratedTimestamp != tk.UpdatedAt.Unix() {
 			t.Errorf("ticket %d: updated %v, last comment %v, generated %d", tk.ID, tk.UpdatedAt, last, tk.GeneratedTimestamp)
@@ -202,6 +204,104 @@ func checkInvariants(t *testing.T, hd *HelpDesk, o GenerateOptions) {
 	}
 	if owner := hd.User(hd.Users[0].ID); owner == nil || owner.Role != RoleAdmin || *owner.Email != hd.OwnerEmail {
 		t.Errorf("the owner %q is not the first user, an admin", hd.OwnerEmail)
+	}
+	checkHelpCenter(t, hd, users, unique)
+}
+
+// checkHistory checks a ticket's audits: in time order, each comment in
+// one of them, and, replayed on a blank ticket, they give the ticket as it
+// is.
+func checkHistory(t *testing.T, tk *Ticket, unique func(kind string, id int64)) {
+	t.Helper()
+	if len(tk.Audits) == 0 || tk.Audits[0].ID != tk.Comments[0].AuditID || !tk.Audits[0].CreatedAt.Equal(tk.CreatedAt) {
+		t.Errorf("ticket %d: the first audit is not its creation", tk.ID)
+		return
+	}
+	blank := Ticket{ID: tk.ID}
+	for _, f := range tk.CustomFields {
+		var zero any
+		if _, ok := f.Value.(bool); ok {
+			zero = false
+		}
+		blank.CustomFields = append(blank.CustomFields, CustomFieldValue{ID: f.ID, Value: zero})
+	}
+	commentAudit := map[int64]int64{}
+	for i, a := range tk.Audits {
+		unique("audit", a.ID)
+		if i > 0 && a.CreatedAt.Before(tk.Audits[i-1].CreatedAt) {
+			t.Errorf("ticket %d: audit %d is before the one before it", tk.ID, a.ID)
+		}
+		if a.TicketID != tk.ID || len(a.Events) == 0 {
+			t.Errorf("ticket %d: audit %d of ticket %d, %d events", tk.ID, a.ID, a.TicketID, len(a.Events))
+		}
+		for _, ev := range a.Events {
+			if ev.Type == EventComment {
+				if _, dup := commentAudit[ev.ID]; dup {
+					t.Errorf("ticket %d: comment %d is in two audits", tk.ID, ev.ID)
+				}
+				commentAudit[ev.ID] = a.ID
+				continue
+			}
+			unique("event", ev.ID)
+		}
+		if err := blank.AddAudit(a); err != nil {
+			t.Errorf("ticket %d: %v", tk.ID, err)
+		}
+	}
+	for _, c := range tk.Comments {
+		if commentAudit[c.ID] != c.AuditID {
+			t.Errorf("ticket %d: comment %d is in audit %d, says %d", tk.ID, c.ID, commentAudit[c.ID], c.AuditID)
+		}
+	}
+	if blank.Status != tk.Status || !equalPtr(blank.Priority, tk.Priority) || !equalPtr(blank.Type, tk.Type) ||
+		!equalPtr(blank.AssigneeID, tk.AssigneeID) || !equalPtr(blank.GroupID, tk.GroupID) || blank.Subject != tk.Subject ||
+		!slices.Equal(orEmpty(blank.Tags), orEmpty(tk.Tags)) {
+		t.Errorf("ticket %d: its history ends at status %s, priority %v, assignee %v, group %v, tags %v; the ticket is %s, %v, %v, %v, %v",
+			tk.ID, blank.Status, blank.Priority, blank.AssigneeID, blank.GroupID, blank.Tags, tk.Status, tk.Priority, tk.AssigneeID, tk.GroupID, tk.Tags)
+	}
+	for i, f := range tk.CustomFields {
+		if blank.CustomFields[i] != f {
+			t.Errorf("ticket %d: its history sets field %d to %#v, the ticket has %#v", tk.ID, f.ID, blank.CustomFields[i].Value, f.Value)
+		}
+	}
+}
+
+// checkHelpCenter checks that the knowledge base hangs together.
+func checkHelpCenter(t *testing.T, hd *HelpDesk, users map[int64]*User, unique func(kind string, id int64)) {
+	t.Helper()
+	hc := &hd.HelpCenter
+	cats, secs := map[int64]bool{}, map[int64]bool{}
+	for _, c := range hc.Categories {
+		unique("category", c.ID)
+		cats[c.ID] = true
+	}
+	for _, s := range hc.Sections {
+		unique("section", s.ID)
+		secs[s.ID] = true
+		if !cats[s.CategoryID] {
+			t.Errorf("section %d is in no category", s.ID)
+		}
+	}
+	for _, a := range hc.Articles {
+		unique("article", a.ID)
+		if !secs[a.SectionID] || users[a.AuthorID] == nil || !users[a.AuthorID].IsAgent() || a.UpdatedAt.Before(a.CreatedAt) {
+			t.Errorf("article %d: section %d, author %d, created %v, updated %v", a.ID, a.SectionID, a.AuthorID, a.CreatedAt, a.UpdatedAt)
+		}
+		if len(a.Translations) == 0 || a.Translations[0].Locale != a.Locale || a.Translations[0].Title != a.Title || a.Translations[0].Body != a.Body {
+			t.Errorf("article %d: its first translation is not its own text", a.ID)
+		}
+		for _, tr := range a.Translations {
+			unique("translation", tr.ID)
+			if tr.SourceID != a.ID {
+				t.Errorf("article %d: translation %d is of %d", a.ID, tr.ID, tr.SourceID)
+			}
+		}
+		for _, f := range a.Attachments {
+			unique("article attachment", f.ID)
+			if f.ArticleID != a.ID || f.Size <= 0 || !strings.HasPrefix(f.ContentURL, "/hc/article_attachments/") {
+				t.Errorf("article %d: attachment %+v", a.ID, f)
+			}
+		}
 	}
 }
 
@@ -251,6 +351,26 @@ func TestGenerateVariety(t *testing.T) {
 			}
 		}
 	}
+	for _, tk := range hd.Tickets {
+		for _, a := range tk.Audits {
+			if a.AuthorID == SystemAuthorID {
+				has["a change by an automation"] = true
+			}
+			for _, ev := range a.Events {
+				if ev.Type == EventChange {
+					has["a change of "+ev.FieldName] = true
+				}
+			}
+		}
+	}
+	for _, a := range hd.HelpCenter.Articles {
+		has["a translated article"] = has["a translated article"] || len(a.Translations) > 1
+		has["a draft article"] = has["a draft article"] || a.Draft
+		for _, f := range a.Attachments {
+			has["an inline article attachment"] = has["an inline article attachment"] || f.Inline
+			has["an article attachment to download"] = has["an article attachment to download"] || !f.Inline
+		}
+	}
 	has["a ticket with 1 comment"] = counts[1]
 	has["a ticket with 12 comments"] = counts[12]
 	created := func(tk Ticket) time.Time { return tk.CreatedAt }
@@ -264,6 +384,9 @@ func TestGenerateVariety(t *testing.T) {
 		"tagged", "with email CCs", "opened by an agent", "private comment", "public comment", "comment with attachments",
 		"comment with more than five attachments", "inline attachment", "a ticket with 1 comment", "a ticket with 12 comments",
 		"tickets over more than 18 months",
+		"a change by an automation", "a change of status", "a change of assignee_id", "a change of priority", "a change of tags",
+		"a change of " + strconv.FormatInt(hd.TicketFields[len(hd.TicketFields)-2].ID, 10),
+		"a translated article", "a draft article", "an inline article attachment", "an article attachment to download",
 	} {
 		if !has[want] {
 			t.Errorf("the default help desk has no %s", want)

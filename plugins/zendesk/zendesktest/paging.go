@@ -128,6 +128,24 @@ func pageURL(base string, r *http.Request, q url.Values) string {
 	return base + r.URL.Path + "?" + q.Encode()
 }
 
+// otherPageURL is the URL of another page of the same list: the request's
+// query (its sort order, its sideloads) with the paging parameters of
+// paging.
+func otherPageURL(base string, r *http.Request, paging url.Values) string {
+	q := url.Values{}
+	for k, v := range r.URL.Query() {
+		switch k {
+		case "page[size]", "page[after]", "page[before]", "page", "per_page":
+		default:
+			q[k] = v
+		}
+	}
+	for k, v := range paging {
+		q[k] = v
+	}
+	return pageURL(base, r, q)
+}
+
 // servePage answers a list endpoint with one page of items, which are in
 // position order. Like Zendesk, it pages with cursors when the request
 // uses page[size], page[after] or page[before], and by page number
@@ -181,8 +199,8 @@ func servePage(w http.ResponseWriter, r *http.Request, base, key string, items [
 		a, b := encodeListCursor(items[to-1].pos), encodeListCursor(items[from].pos)
 		afterCursor, beforeCursor = &a, &b
 		sz := strconv.Itoa(size)
-		n := pageURL(base, r, url.Values{"page[after]": {a}, "page[size]": {sz}})
-		p := pageURL(base, r, url.Values{"page[before]": {b}, "page[size]": {sz}})
+		n := otherPageURL(base, r, url.Values{"page[after]": {a}, "page[size]": {sz}})
+		p := otherPageURL(base, r, url.Values{"page[before]": {b}, "page[size]": {sz}})
 		next, prev = &n, &p
 	}
 	writeObject(w, http.StatusOK,
@@ -221,11 +239,11 @@ func serveOffsetPage(w http.ResponseWriter, r *http.Request, base, key string, i
 	}
 	var next, prev *string
 	if to < len(items) {
-		n := pageURL(base, r, url.Values{"page": {strconv.Itoa(number + 1)}, "per_page": {strconv.Itoa(perPage)}})
+		n := otherPageURL(base, r, url.Values{"page": {strconv.Itoa(number + 1)}, "per_page": {strconv.Itoa(perPage)}})
 		next = &n
 	}
 	if number > 1 {
-		p := pageURL(base, r, url.Values{"page": {strconv.Itoa(number - 1)}, "per_page": {strconv.Itoa(perPage)}})
+		p := otherPageURL(base, r, url.Values{"page": {strconv.Itoa(number - 1)}, "per_page": {strconv.Itoa(perPage)}})
 		prev = &p
 	}
 	writeObject(w, http.StatusOK, field{key, page}, field{"next_page", next}, field{"previous_page", prev}, field{"count", len(items)})

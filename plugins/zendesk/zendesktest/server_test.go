@@ -31,46 +31,63 @@ func (c *clock) advance(d time.Duration) {
 }
 
 func TestAuthentication(t *testing.T) {
-	e := newEmulator(t, GenerateOptions{Tickets: 5}, ServerOptions{Email: "api@acme.example", Token: "s3cret"})
+	e := newEmulator(t, GenerateOptions{Tickets: 5}, ServerOptions{Email: "api@acme.example", Token: "s3cret", OAuthToken: "oauth-s3cret"})
+	article := e.hd.HelpCenter.Articles[0].ID
 	paths := []string{
 		"/api/v2/incremental/tickets/cursor.json?start_time=0",
 		"/api/v2/incremental/users/cursor.json?start_time=0",
+		"/api/v2/incremental/ticket_events.json?start_time=0",
 		"/api/v2/organizations.json",
 		"/api/v2/groups.json",
 		"/api/v2/ticket_fields.json",
 		fmt.Sprintf("/api/v2/tickets/%d/comments.json", e.hd.Tickets[0].ID),
+		fmt.Sprintf("/api/v2/tickets/%d/audits.json", e.hd.Tickets[0].ID),
+		"/api/v2/ticket_audits.json",
+		"/api/v2/deleted_tickets.json",
 		"/api/v2/tickets/count.json",
 		"/api/v2/users/me.json",
+		"/api/v2/help_center/categories.json",
+		"/api/v2/help_center/sections.json",
+		"/api/v2/help_center/articles.json",
+		fmt.Sprintf("/api/v2/help_center/articles/%d/translations.json", article),
+		fmt.Sprintf("/api/v2/help_center/articles/%d/attachments.json", article),
 	}
 	tests := []struct {
 		name       string
 		user, pass string
-		send       bool
+		bearer     string
 		want       int
+		wantError  string
 	}{
-		{"API token", "api@acme.example/token", "s3cret", true, http.StatusOK},
-		{"wrong token", "api@acme.example/token", "guess", true, http.StatusUnauthorized},
-		{"another user", "someone@acme.example/token", "s3cret", true, http.StatusUnauthorized},
-		{"token as a password", "api@acme.example", "s3cret", true, http.StatusUnauthorized},
-		{"no credentials", "", "", false, http.StatusUnauthorized},
+		{name: "API token", user: "api@acme.example/token", pass: "s3cret", want: http.StatusOK},
+		{name: "OAuth access token", bearer: "oauth-s3cret", want: http.StatusOK},
+		{name: "wrong token", user: "api@acme.example/token", pass: "guess", want: http.StatusUnauthorized, wantError: "Couldn't authenticate you"},
+		{name: "another user", user: "someone@acme.example/token", pass: "s3cret", want: http.StatusUnauthorized, wantError: "Couldn't authenticate you"},
+		{name: "token as a password", user: "api@acme.example", pass: "s3cret", want: http.StatusUnauthorized, wantError: "Couldn't authenticate you"},
+		{name: "wrong OAuth token", bearer: "guess", want: http.StatusUnauthorized, wantError: "invalid_token"},
+		{name: "API token as an OAuth token", bearer: "s3cret", want: http.StatusUnauthorized, wantError: "invalid_token"},
+		{name: "no credentials", want: http.StatusUnauthorized, wantError: "Couldn't authenticate you"},
 	}
 	for _, tt := range tests {
 		for _, path := range paths {
 			t.Run(tt.name+" "+path, func(t *testing.T) {
 				req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.ts.URL+path, nil)
-				if tt.send {
+				switch {
+				case tt.bearer != "":
+					req.Header.Set("Authorization", "Bearer "+tt.bearer)
+				case tt.user != "":
 					req.SetBasicAuth(tt.user, tt.pass)
 				}
 				status, body, _ := do(t, req)
 				want := tt.want
-				if !tt.send && strings.HasSuffix(path, "/me.json") {
+				if tt.user == "" && tt.bearer == "" && strings.HasSuffix(path, "/me.json") {
 					want = http.StatusOK // the anonymous user, see TestMe
 				}
 				if status != want {
 					t.Fatalf("status %d, want %d: %v", status, want, body)
 				}
-				if status == http.StatusUnauthorized && body["error"] != "Couldn't authenticate you" {
-					t.Errorf("401 body %v", body)
+				if status == http.StatusUnauthorized && body["error"] != tt.wantError {
+					t.Errorf("401 body %v, want error %q", body, tt.wantError)
 				}
 			})
 		}
@@ -93,6 +110,15 @@ func TestMe(t *testing.T) {
 	user, _ = body["user"].(map[string]any)
 	if status != http.StatusOK || user["id"] != nil {
 		t.Errorf("anonymous me = %d %v, want the anonymous user (id null)", status, body)
+	}
+
+	// An OAuth access token acts as the owner.
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodGet, e.ts.URL+"/api/v2/users/me.json", nil)
+	req.Header.Set("Authorization", "Bearer "+e.srv.OAuthToken())
+	status, body, _ = do(t, req)
+	user, _ = body["user"].(map[string]any)
+	if status != http.StatusOK || user["email"] != e.hd.OwnerEmail {
+		t.Errorf("me with the OAuth token = %d %v, want the owner", status, body)
 	}
 }
 
