@@ -36,7 +36,7 @@ var buildBinaries = sync.OnceValues(func() (binaries, error) {
 	wasm := filepath.Join(root, "transforms/legacy-id-subject/legacy-id-subject.wasm")
 	if dir := os.Getenv("FERRY_BIN_DIR"); dir != "" {
 		b := binaries{ferry: filepath.Join(dir, "ferry"), pluginDir: dir, wasm: wasm}
-		for _, p := range []string{b.ferry, filepath.Join(dir, "ferry-source-zendesk"), wasm} {
+		for _, p := range []string{b.ferry, filepath.Join(dir, "ferry-source-zendesk"), filepath.Join(dir, "ferry-source-freshdesk"), wasm} {
 			if _, err := os.Stat(p); err != nil {
 				return binaries{}, fmt.Errorf("FERRY_BIN_DIR=%s: %w (run make build)", dir, err)
 			}
@@ -49,15 +49,19 @@ var buildBinaries = sync.OnceValues(func() (binaries, error) {
 	}
 	b := binaries{ferry: filepath.Join(dir, "ferry"), pluginDir: dir, wasm: filepath.Join(dir, "legacy-id-subject.wasm")}
 	builds := [][]string{
-		{"go", "build", "-tags", "duckdb_arrow", "-o", b.ferry, "./cmd/ferry"},
-		{"go", "build", "-o", filepath.Join(dir, "ferry-source-zendesk"), "./plugins/zendesk"},
 		{"go", "build", "-buildmode=c-shared", "-o", b.wasm, "./transforms/legacy-id-subject"},
+		{"go", "build", "-tags", "duckdb_arrow", "-o", b.ferry, "./cmd/ferry"},
+	}
+	mains, _ := filepath.Glob(filepath.Join(root, "plugins", "*", "main.go"))
+	for _, m := range mains {
+		name := filepath.Base(filepath.Dir(m))
+		builds = append(builds, []string{"go", "build", "-o", filepath.Join(dir, "ferry-source-"+name), "./plugins/" + name})
 	}
 	for i, args := range builds {
 		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Dir = root
 		cmd.Env = os.Environ()
-		if i == 2 {
+		if i == 0 {
 			cmd.Env = append(cmd.Env, "GOOS=wasip1", "GOARCH=wasm")
 		}
 		if out, err := cmd.CombinedOutput(); err != nil {

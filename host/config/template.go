@@ -14,8 +14,12 @@ const sourceZendesk = `source:
   # stall_timeout: 15m             # stop a plugin that brings nothing new for this long
   config:
     base_url: "https://acme.zendesk.com"
-    email: "ops@acme.example"      # the agent the API token belongs to
+    email: "ops@acme.example"      # the admin the API token belongs to
     token: "${ZENDESK_TOKEN}"      # Admin Center > Apps and integrations > Zendesk API
+    # oauth_token: "${ZENDESK_OAUTH_TOKEN}"  # instead of email and token
+    # incremental_per_minute: 10   # the incremental exports' limit: 30 with High Volume API
+    # ticket_events: true          # also stage status, assignee, tag and field changes
+    # help_center: true            # also stage Help Center categories, sections and articles
 `
 
 const sourceFreshdesk = `source:
