@@ -34,7 +34,16 @@ const sourceCSV = `source:
   plugin: csv                      # runs ferry-source-csv
   # sha256: "<hex>"                # optional: pin the plugin binary
   config:
-    tickets: "export/tickets.csv"  # one row per ticket; see docs for the columns
+    base_dir: "export"             # relative paths below start here
+    files:                         # one file per stream; CSV, TSV or JSON Lines
+      tickets:
+        path: "tickets.csv"
+        columns: { id: "Ticket ID", subject: "Subject", status: "Status", requester_id: "Requester" }
+        time_format: "2006-01-02 15:04:05"   # Go layout, tried after RFC 3339
+        custom_fields: ["Product"]           # unmapped columns to keep as custom fields
+      comments: "comments.csv"     # a bare path maps columns of the same names
+      users: "users.csv"
+      organizations: "organizations.csv"
 `
 
 const rest = `

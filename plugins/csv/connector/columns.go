@@ -2,6 +2,7 @@ package connector
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -53,7 +54,7 @@ type recordType[R schema.Record] struct {
 	finish func(r R, custom, raw json.RawMessage) error
 }
 
-func f[R schema.Record](name string, k kind, set func(R, value) error) field[R] {
+func column[R schema.Record](name string, k kind, set func(R, value) error) field[R] {
 	return field[R]{columnInfo: columnInfo{name: name, kind: k}, set: set}
 }
 
@@ -61,20 +62,20 @@ func ticketType() recordType[*schema.Ticket] {
 	type T = *schema.Ticket
 	return recordType[T]{
 		fields: []field[T]{
-			f("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
-			f("subject", kindText, func(r T, v value) error { r.Subject = v.text; return nil }),
-			f("status", kindText, func(r T, v value) error { r.Status = v.text; return nil }),
-			f("priority", kindText, func(r T, v value) error { r.Priority = v.text; return nil }),
-			f("type", kindText, func(r T, v value) error { r.Type = v.text; return nil }),
-			f("requester_id", kindRef, func(r T, v value) error { r.RequesterID = v.text; return nil }),
-			f("submitter_id", kindRef, func(r T, v value) error { r.SubmitterID = v.text; return nil }),
-			f("assignee_id", kindRef, func(r T, v value) error { r.AssigneeID = v.text; return nil }),
-			f("group_id", kindRef, func(r T, v value) error { r.GroupID = v.text; return nil }),
-			f("organization_id", kindRef, func(r T, v value) error { r.OrganizationID = v.text; return nil }),
-			f("tags", kindList, func(r T, v value) error { r.Tags = v.list; return nil }),
-			f("cc_ids", kindList, func(r T, v value) error { r.CCIDs = v.list; return nil }),
-			f("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
-			f("updated_at", kindTime, func(r T, v value) error { r.UpdatedAt = v.time; return nil }),
+			column("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
+			column("subject", kindText, func(r T, v value) error { r.Subject = v.text; return nil }),
+			column("status", kindText, func(r T, v value) error { r.Status = v.text; return nil }),
+			column("priority", kindText, func(r T, v value) error { r.Priority = v.text; return nil }),
+			column("type", kindText, func(r T, v value) error { r.Type = v.text; return nil }),
+			column("requester_id", kindRef, func(r T, v value) error { r.RequesterID = v.text; return nil }),
+			column("submitter_id", kindRef, func(r T, v value) error { r.SubmitterID = v.text; return nil }),
+			column("assignee_id", kindRef, func(r T, v value) error { r.AssigneeID = v.text; return nil }),
+			column("group_id", kindRef, func(r T, v value) error { r.GroupID = v.text; return nil }),
+			column("organization_id", kindRef, func(r T, v value) error { r.OrganizationID = v.text; return nil }),
+			column("tags", kindList, func(r T, v value) error { r.Tags = v.list; return nil }),
+			column("cc_ids", kindList, func(r T, v value) error { r.CCIDs = v.list; return nil }),
+			column("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
+			column("updated_at", kindTime, func(r T, v value) error { r.UpdatedAt = v.time; return nil }),
 		},
 		new: func() T { return &schema.Ticket{} },
 		finish: func(r T, custom, raw json.RawMessage) error {
@@ -88,13 +89,13 @@ func commentType() recordType[*schema.Comment] {
 	type T = *schema.Comment
 	return recordType[T]{
 		fields: []field[T]{
-			f("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
-			f("ticket_id", kindRef, func(r T, v value) error { r.TicketID = v.text; return nil }),
-			f("author_id", kindRef, func(r T, v value) error { r.AuthorID = v.text; return nil }),
-			f("public", kindBool, func(r T, v value) error { r.Public = v.bool; return nil }),
-			f("body_html", kindBody, func(r T, v value) error { r.BodyHTML = v.text; return nil }),
-			f("body_text", kindBody, func(r T, v value) error { r.BodyText = v.text; return nil }),
-			f("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
+			column("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
+			column("ticket_id", kindRef, func(r T, v value) error { r.TicketID = v.text; return nil }),
+			column("author_id", kindRef, func(r T, v value) error { r.AuthorID = v.text; return nil }),
+			column("public", kindBool, func(r T, v value) error { r.Public = v.bool; return nil }),
+			column("body_html", kindBody, func(r T, v value) error { r.BodyHTML = v.text; return nil }),
+			column("body_text", kindBody, func(r T, v value) error { r.BodyText = v.text; return nil }),
+			column("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
 		},
 		// A comment is a public reply unless the export says otherwise:
 		// exports that have private notes have a column for it.
@@ -113,20 +114,20 @@ func userType() recordType[*schema.User] {
 	type T = *schema.User
 	return recordType[T]{
 		fields: []field[T]{
-			f("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
-			f("role", kindText, func(r T, v value) error {
+			column("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
+			column("role", kindText, func(r T, v value) error {
 				role, err := roleOf(v.text)
 				r.Role = role
 				return err
 			}),
-			f("name", kindText, func(r T, v value) error { r.Name = v.text; return nil }),
-			f("email", kindText, func(r T, v value) error { r.Email = v.text; return nil }),
-			f("phone", kindText, func(r T, v value) error { r.Phone = v.text; return nil }),
-			f("organization_id", kindRef, func(r T, v value) error { r.OrganizationID = v.text; return nil }),
-			f("active", kindBool, func(r T, v value) error { r.Active = v.bool; return nil }),
-			f("suspended", kindBool, func(r T, v value) error { r.Suspended = v.bool; return nil }),
-			f("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
-			f("updated_at", kindTime, func(r T, v value) error { r.UpdatedAt = v.time; return nil }),
+			column("name", kindText, func(r T, v value) error { r.Name = v.text; return nil }),
+			column("email", kindText, func(r T, v value) error { r.Email = v.text; return nil }),
+			column("phone", kindText, func(r T, v value) error { r.Phone = v.text; return nil }),
+			column("organization_id", kindRef, func(r T, v value) error { r.OrganizationID = v.text; return nil }),
+			column("active", kindBool, func(r T, v value) error { r.Active = v.bool; return nil }),
+			column("suspended", kindBool, func(r T, v value) error { r.Suspended = v.bool; return nil }),
+			column("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
+			column("updated_at", kindTime, func(r T, v value) error { r.UpdatedAt = v.time; return nil }),
 		},
 		// People in an export are customers, and active, unless a column
 		// says otherwise: agents are the few, and exports list who exists.
@@ -142,11 +143,11 @@ func organizationType() recordType[*schema.Organization] {
 	type T = *schema.Organization
 	return recordType[T]{
 		fields: []field[T]{
-			f("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
-			f("name", kindText, func(r T, v value) error { r.Name = v.text; return nil }),
-			f("domains", kindList, func(r T, v value) error { r.Domains = v.list; return nil }),
-			f("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
-			f("updated_at", kindTime, func(r T, v value) error { r.UpdatedAt = v.time; return nil }),
+			column("id", kindID, func(r T, v value) error { r.ID = v.text; return nil }),
+			column("name", kindText, func(r T, v value) error { r.Name = v.text; return nil }),
+			column("domains", kindList, func(r T, v value) error { r.Domains = v.list; return nil }),
+			column("created_at", kindTime, func(r T, v value) error { r.CreatedAt = v.time; return nil }),
+			column("updated_at", kindTime, func(r T, v value) error { r.UpdatedAt = v.time; return nil }),
 		},
 		new: func() T { return &schema.Organization{} },
 		finish: func(r T, custom, raw json.RawMessage) error {
@@ -204,6 +205,10 @@ func roleOf(s string) (string, error) {
 	}
 	return "", fmt.Errorf("role %q is neither agent nor end_user: map it with values, such as {\"role\": {%q: \"agent\"}}", s, s)
 }
+
+// errNotRFC3339 stands for a time that is not RFC 3339 until a layout
+// reads it.
+var errNotRFC3339 = errors.New("not RFC 3339")
 
 // parser reads source text as canonical values.
 type parser struct {
@@ -267,7 +272,13 @@ func parseBool(s string) (bool, error) {
 // time reads RFC 3339, then each configured layout; times without an
 // offset are in the configured zone.
 func (p parser) time(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
+	var t time.Time
+	err := errNotRFC3339
+	// A failed parse allocates its error: skip RFC 3339 for text that
+	// cannot be it, as every time of an export in another layout.
+	if len(s) >= len("2006-01-02T15:04:05Z") && (s[10] == 'T' || s[10] == 't') {
+		t, err = time.Parse(time.RFC3339Nano, s)
+	}
 	for _, l := range p.layouts {
 		if err == nil {
 			break

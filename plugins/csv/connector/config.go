@@ -41,8 +41,8 @@ type Config struct {
 type File struct {
 	// Path is the file, relative to Config.BaseDir unless absolute.
 	Path string `json:"path"`
-	// Format is csv or jsonl; empty, it follows the extension (.csv, .tsv,
-	// .jsonl, .ndjson).
+	// Format is csv, tsv (CSV with tabs), jsonl or ndjson (JSON Lines);
+	// empty, it follows the extension (.csv, .tsv, .jsonl, .ndjson).
 	Format string `json:"format,omitempty"`
 	// Delimiter separates CSV fields: one character, "tab" or "\t" for a
 	// tab (default ",", or a tab for .tsv).
@@ -202,7 +202,7 @@ const configSchema = `{
           "additionalProperties": false,
           "properties": {
             "path": {"type": "string", "minLength": 1, "description": "The file, relative to base_dir unless absolute."},
-            "format": {"enum": ["csv", "jsonl"], "description": "Default: from the extension (.csv, .tsv, .jsonl, .ndjson)."},
+            "format": {"enum": ["csv", "tsv", "jsonl", "ndjson"], "description": "csv, tsv (CSV with tabs), jsonl or ndjson (JSON Lines); default: from the extension (.csv, .tsv, .jsonl, .ndjson)."},
             "delimiter": {"type": "string", "description": "CSV field delimiter: one character, or \"tab\" (default \",\"; a tab for .tsv)."},
             "lazy_quotes": {"type": "boolean", "default": false, "description": "Accept stray quotes in CSV fields instead of calling the row malformed."},
             "columns": {"$ref": "#/$defs/columns"},
@@ -276,6 +276,8 @@ type commentSettings struct {
 // parseConfig decodes and checks a config without touching the files. It
 // reports every problem it finds at once.
 func parseConfig(raw json.RawMessage) ([]*settings, error) {
+	// Config, with each file left to decode on its own, so that a problem
+	// names its entry.
 	var top struct {
 		BaseDir         string                     `json:"base_dir"`
 		Files           map[string]json.RawMessage `json:"files"`
@@ -286,13 +288,13 @@ func parseConfig(raw json.RawMessage) ([]*settings, error) {
 	if err := dec.Decode(&top); err != nil {
 		return nil, fmt.Errorf("csv config: %w", err)
 	}
-	cfg := &Config{BaseDir: top.BaseDir, Files: map[string]File{}, CheckpointEvery: top.CheckpointEvery}
+	every := top.CheckpointEvery
 	var problems []error
 	switch {
-	case cfg.CheckpointEvery == 0:
-		cfg.CheckpointEvery = defaultCheckpointEvery
-	case cfg.CheckpointEvery < 0:
-		problems = append(problems, fmt.Errorf("checkpoint_every %d: want a number of rows, at least 1", cfg.CheckpointEvery))
+	case every == 0:
+		every = defaultCheckpointEvery
+	case every < 0:
+		problems = append(problems, fmt.Errorf("checkpoint_every %d: want a number of rows, at least 1", every))
 	}
 	if len(top.Files) == 0 {
 		problems = append(problems, errors.New("files is empty: give at least the tickets file, as {\"files\": {\"tickets\": {\"path\": \"export/tickets.csv\"}}}"))
@@ -308,8 +310,7 @@ func parseConfig(raw json.RawMessage) ([]*settings, error) {
 			problems = append(problems, fmt.Errorf("files.%s: %w", name, err))
 			continue
 		}
-		cfg.Files[name] = f
-		s, errs := checkFile(name, f, cfg)
+		s, errs := checkFile(name, f, top.BaseDir, every)
 		problems = append(problems, errs...)
 		if s != nil {
 			out = append(out, s)
@@ -326,7 +327,7 @@ func parseConfig(raw json.RawMessage) ([]*settings, error) {
 
 // checkFile validates one file entry; its problems name the stream and
 // the file.
-func checkFile(stream string, f File, cfg *Config) (*settings, []error) {
+func checkFile(stream string, f File, baseDir string, every int) (*settings, []error) {
 	where := "files." + stream
 	if f.Path != "" {
 		where = fmt.Sprintf("files.%s (%s)", stream, f.Path)
@@ -335,14 +336,14 @@ func checkFile(stream string, f File, cfg *Config) (*settings, []error) {
 	problem := func(format string, args ...any) {
 		problems = append(problems, fmt.Errorf(where+": "+format, args...))
 	}
-	s := &settings{stream: stream, file: f, every: cfg.CheckpointEvery, sep: cmp.Or(f.ListSeparator, defaultListSeparator), loc: time.UTC}
+	s := &settings{stream: stream, file: f, every: every, sep: cmp.Or(f.ListSeparator, defaultListSeparator), loc: time.UTC}
 	if strings.TrimSpace(f.Path) == "" {
 		problem("path is required: the export file of %s", stream)
 	} else {
 		s.display = filepath.ToSlash(filepath.Clean(f.Path))
 		s.path = f.Path
 		if !filepath.IsAbs(s.path) {
-			s.path = filepath.Join(cfg.BaseDir, s.path)
+			s.path = filepath.Join(baseDir, s.path)
 		}
 		if abs, err := filepath.Abs(s.path); err == nil {
 			s.path = abs

@@ -118,7 +118,7 @@ func (c *Connector) inspect(s *settings) []error {
 	}
 	_, problems := st.bind(src)
 	if j, ok := src.(*jsonlSource); ok {
-		problems = append(problems, sampleJSONL(j, explicitRefs(s))...)
+		problems = append(problems, sampleJSONL(j, namedColumns(s))...)
 	}
 	return problems
 }
@@ -126,8 +126,8 @@ func (c *Connector) inspect(s *settings) []error {
 // sampleJSONL reads the first lines of a JSON Lines file and reports the
 // keys the config names that none of them has, or that the lines are not
 // JSON objects at all.
-func sampleJSONL(j *jsonlSource, refs [][2]string) []error {
-	found := make([]bool, len(refs))
+func sampleJSONL(j *jsonlSource, named []namedColumn) []error {
+	found := make([]bool, len(named))
 	objects, lines := 0, 0
 	var firstBad *rowError
 read:
@@ -148,9 +148,9 @@ read:
 		}
 		lines++
 		objects++
-		for i, r := range refs {
+		for i, n := range named {
 			if !found[i] {
-				ref, _ := j.ref(r[1])
+				ref, _ := j.ref(n.column)
 				_, found[i] = row.(*jsonRow).lookup(ref)
 			}
 		}
@@ -162,9 +162,9 @@ read:
 		return nil
 	}
 	var problems []error
-	for i, r := range refs {
+	for i, n := range named {
 		if !found[i] {
-			problems = append(problems, fmt.Errorf("%s: no key %q in the first %d records", r[0], r[1], objects))
+			problems = append(problems, fmt.Errorf("%s: no key %q in the first %d records", n.key, n.column, objects))
 		}
 	}
 	return problems

@@ -12,51 +12,9 @@ import (
 	"unicode/utf8"
 )
 
-// readBuffer is the read-ahead of a file: big enough that a read is few
-// system calls, small enough to not matter next to a batch.
-const readBuffer = 64 << 10
-
-// defaultMaxRow bounds one row (or JSON line) in bytes. A CSV row past it
-// is almost always a quoted field that is never closed; reading the rest
-// of the file into memory to find out would defeat streaming. It is
-// above the SDK's batch bound, so no row it refuses could have been sent.
-const defaultMaxRow = 16 << 20
-
 // errRowTooLong stops a CSV read: past an unclosed quote nothing can be
 // trusted to be a row boundary.
 var errRowTooLong = errors.New("row too long")
-
-// position is a place in a file between rows.
-type position struct {
-	// offset is the byte offset.
-	offset int64
-	// line is the number of newlines before offset: the next row starts
-	// on line+1.
-	line int64
-}
-
-// rowError is a row that cannot be read; the read goes on after it.
-type rowError struct {
-	line int64
-	msg  string
-}
-
-func (e *rowError) Error() string { return e.msg }
-
-// rowSource reads a file's rows from a position.
-type rowSource interface {
-	columnSource
-	// start is the position of the first row (after a CSV header).
-	start() position
-	// seek moves to a position between rows.
-	seek(p position) error
-	// next reads a row and the line it starts on. It returns io.EOF at the
-	// end, a *rowError for a row it cannot read (the next call reads on),
-	// and any other error when the read cannot go on.
-	next() (rowData, int64, error)
-	// pos is the position after the last row read.
-	pos() position
-}
 
 // lineTracker counts the newlines below a csv.Reader's buffer, so that
 // every offset the reader reaches has an exact line number: csv.Reader
@@ -142,7 +100,7 @@ func openCSV(f io.ReadSeeker, s *settings, maxRow int64) (*csvSource, error) {
 	var pe *csv.ParseError
 	switch {
 	case c.lines.err != nil:
-		return nil, fmt.Errorf("%s:1: the header row is longer than %d MiB: is this a CSV file?", s.display, maxRow>>20)
+		return nil, fmt.Errorf("%s:1: the header row is longer than %s: is this a CSV file?", s.display, byteSize(maxRow))
 	case errors.Is(err, io.EOF):
 		return nil, fmt.Errorf("%s: the file is empty: a CSV export starts with a header row", s.display)
 	case errors.As(err, &pe):
@@ -203,10 +161,12 @@ func (c *csvSource) seek(p position) error {
 
 func (c *csvSource) next() (rowData, int64, error) {
 	c.lines.rowStart = c.at.offset
+	// The row starts on the next line, or after blank lines past it.
+	next := c.at.line + 1
 	fields, err := c.r.Read()
 	c.at = c.position()
 	if c.lines.err != nil {
-		return nil, 0, fmt.Errorf("%s:%d: a row is longer than %d MiB, so a quoted field is probably never closed: reading stopped there", c.display, c.at.line+1, c.maxRow>>20)
+		return nil, 0, fmt.Errorf("%s:%d: a row is longer than %s, so a quoted field is probably never closed: reading stopped there", c.display, next, byteSize(c.maxRow))
 	}
 	var pe *csv.ParseError
 	switch {
@@ -295,9 +255,10 @@ func (r *csvRow) appendJSON(dst []byte, ref colRef) ([]byte, bool) {
 }
 
 func (r *csvRow) raw() json.RawMessage {
+	// Room for the usual escapes (newlines, quotes) without regrowing.
 	n := 2
 	for i, v := range r.fields {
-		n += len(r.src.keys[i]) + len(v) + 3
+		n += len(r.src.keys[i]) + len(v) + len(v)/8 + 3
 	}
 	buf := make([]byte, 0, n)
 	buf = append(buf, '{')
@@ -309,33 +270,4 @@ func (r *csvRow) raw() json.RawMessage {
 		buf = appendJSONString(buf, v)
 	}
 	return append(buf, '}')
-}
-
-// appendJSONString appends s, valid UTF-8, as a JSON string.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -41,13 +41,13 @@ func (j *jsonlSource) seek(p position) error {
 }
 
 // readLine reads through the next newline. It returns the line (valid
-// until the next call), the bytes it took, and whether the line was over
-// the bound (and so not kept).
-func (j *jsonlSource) readLine() (line []byte, n int64, tooLong bool, err error) {
+// until the next call), the bytes it took, whether the line was over the
+// bound (and so not kept), and whether it ended with a newline.
+func (j *jsonlSource) readLine() (line []byte, n int64, tooLong, nl bool, err error) {
 	chunk, err := j.br.ReadSlice('\n')
 	n = int64(len(chunk))
 	if !errors.Is(err, bufio.ErrBufferFull) {
-		return chunk, n, n > j.maxRow, err
+		return chunk, n, n > j.maxRow, endsLine(chunk), err
 	}
 	j.long = append(j.long[:0], chunk...)
 	for errors.Is(err, bufio.ErrBufferFull) {
@@ -60,13 +60,15 @@ func (j *jsonlSource) readLine() (line []byte, n int64, tooLong bool, err error)
 			j.long = append(j.long, chunk...)
 		}
 	}
-	return j.long, n, tooLong, err
+	return j.long, n, tooLong, endsLine(chunk), err
 }
+
+func endsLine(b []byte) bool { return len(b) > 0 && b[len(b)-1] == '\n' }
 
 func (j *jsonlSource) next() (rowData, int64, error) {
 	for {
 		startOffset := j.at.offset
-		line, n, tooLong, err := j.readLine()
+		line, n, tooLong, nl, err := j.readLine()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, 0, fmt.Errorf("read %s: %w", j.display, err)
 		}
@@ -75,11 +77,11 @@ func (j *jsonlSource) next() (rowData, int64, error) {
 		}
 		lineNo := j.at.line + 1
 		j.at.offset += n
-		if tooLong || line[len(line)-1] == '\n' {
+		if nl {
 			j.at.line++
 		}
 		if tooLong {
-			return nil, lineNo, &rowError{line: lineNo, msg: fmt.Sprintf("the line is longer than %d MiB", j.maxRow>>20)}
+			return nil, lineNo, &rowError{line: lineNo, msg: fmt.Sprintf("the line is longer than %s", byteSize(j.maxRow))}
 		}
 		if startOffset == 0 {
 			line = bytes.TrimPrefix(line, []byte("\uFEFF"))

@@ -70,9 +70,10 @@ type binding[R schema.Record] struct {
 // outcome is one record a row brought, or why it could not.
 type outcome struct {
 	stream string
-	rec    schema.Record
-	id     string // the record's id, or file:line when it has none
-	err    error
+	rec    schema.Record // nil when the record could not be read
+	id     string        // the record's id, or file:line when it has none
+	err    error         // why the record could not be read
+	reason string        // err, prefixed with the row's file and line
 }
 
 // rowMapper turns a row into its outcomes: the row's own record first,
@@ -251,24 +252,33 @@ func (m *mapper[R]) customFields(row rowData) json.RawMessage {
 	if len(m.custom) == 0 {
 		return nil
 	}
-	buf := append(m.customJS[:0], '{')
-	for _, ref := range m.custom {
-		mark := len(buf)
-		if len(buf) > 1 {
-			buf = append(buf, ',')
-		}
-		buf = appendJSONString(buf, ref.name)
-		buf = append(buf, ':')
-		var ok bool
-		if buf, ok = row.appendJSON(buf, ref); !ok {
-			buf = buf[:mark]
-		}
-	}
+	buf, ok := appendObject(m.customJS[:0], row, m.custom)
 	m.customJS = buf
-	if len(buf) == 1 {
+	if !ok {
 		return nil
 	}
-	return append(json.RawMessage(nil), append(buf, '}')...)
+	return append(json.RawMessage(nil), buf...)
+}
+
+// appendObject appends a JSON object of the columns the row has a value
+// in, keyed by their names; ok is false when it has none (and the object
+// is empty).
+func appendObject(dst []byte, row rowData, refs []colRef) (_ []byte, ok bool) {
+	start := len(dst)
+	dst = append(dst, '{')
+	for _, ref := range refs {
+		mark := len(dst)
+		if len(dst) > start+1 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, ref.name)
+		dst = append(dst, ':')
+		var has bool
+		if dst, has = row.appendJSON(dst, ref); !has {
+			dst = dst[:mark]
+		}
+	}
+	return append(dst, '}'), len(dst) > start+1
 }
 
 func (m *mapper[R]) mapRow(row rowData, line int64, out []outcome) []outcome {
@@ -309,12 +319,17 @@ func newTicketMapper(s *settings, src columnSource) (*ticketMapper, []error) {
 		binds, errs := bindColumns(ct, src, cs.columns, cs.defaults, nil, prefix, false)
 		problems = append(problems, errs...)
 		tc := &ticketComment{suffix: cs.suffix, binds: binds, p: s.parser()}
+		addRaw := func(ref colRef) {
+			if !slices.ContainsFunc(tc.rawCols, func(r colRef) bool { return r.name == ref.name }) {
+				tc.rawCols = append(tc.rawCols, ref)
+			}
+		}
 		if m.id >= 0 {
-			tc.rawCols = append(tc.rawCols, m.binds[m.id].ref)
+			addRaw(m.binds[m.id].ref)
 		}
 		for j, b := range binds {
 			if b.source != "" {
-				tc.rawCols = append(tc.rawCols, b.ref)
+				addRaw(b.ref)
 			}
 			if b.kind == kindBody && b.source != "" {
 				tc.body = append(tc.body, j)
@@ -361,40 +376,38 @@ func (tc *ticketComment) comment(t *schema.Ticket, row rowData) (*schema.Comment
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = t.CreatedAt
 	}
-	buf := []byte{'{'}
+	size := 2
 	for _, ref := range tc.rawCols {
-		mark := len(buf)
-		if len(buf) > 1 {
-			buf = append(buf, ',')
-		}
-		buf = appendJSONString(buf, ref.name)
-		buf = append(buf, ':')
-		var ok bool
-		if buf, ok = row.appendJSON(buf, ref); !ok {
-			buf = buf[:mark]
-		}
+		v, _ := row.cell(ref)
+		size += len(ref.name) + len(v.text) + len(v.text)/8 + 6
 	}
-	c.Raw = append(buf, '}')
+	c.Raw, _ = appendObject(make([]byte, 0, size), row, tc.rawCols)
 	return c, nil
 }
 
-// explicitRefs lists every source column a file's config names, with the
-// config key that names it, for Check.
-func explicitRefs(s *settings) [][2]string {
-	var out [][2]string
+// namedColumn is a source column a config names, with the config key that
+// names it.
+type namedColumn struct {
+	key, column string
+}
+
+// namedColumns lists every source column a file's config names, for
+// Check.
+func namedColumns(s *settings) []namedColumn {
+	var out []namedColumn
 	f := s.file
 	for _, k := range slices.Sorted(maps.Keys(f.Columns)) {
 		if f.Columns[k] != "" {
-			out = append(out, [2]string{"columns." + k, f.Columns[k]})
+			out = append(out, namedColumn{"columns." + k, f.Columns[k]})
 		}
 	}
 	for _, c := range f.CustomFields {
-		out = append(out, [2]string{"custom_fields", c})
+		out = append(out, namedColumn{"custom_fields", c})
 	}
 	for i, cs := range s.comments {
 		for _, k := range slices.Sorted(maps.Keys(cs.columns)) {
 			if cs.columns[k] != "" {
-				out = append(out, [2]string{fmt.Sprintf("comments_from_ticket[%d].columns.%s", i, k), cs.columns[k]})
+				out = append(out, namedColumn{fmt.Sprintf("comments_from_ticket[%d].columns.%s", i, k), cs.columns[k]})
 			}
 		}
 	}

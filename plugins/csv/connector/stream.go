@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/ferryhq/ferry/sdk/schema"
 	"github.com/ferryhq/ferry/sdk/source"
@@ -132,6 +133,26 @@ func (st *fileStream) bind(src rowSource) (rowMapper, []error) {
 	return nil, []error{fmt.Errorf("this source does not read %s", s.stream)}
 }
 
+// Rows are read and mapped on one goroutine and sent on another, so that
+// parsing and mapping overlap with the SDK's batching and encoding. They
+// travel in chunks, a few at a time: the queue bounds memory.
+const (
+	chunkRows  = 256
+	chunkQueue = 2
+)
+
+// chunk is a run of rows, read and mapped.
+type chunk struct {
+	outs []outcome
+	rows int64
+	// end is the position after the chunk's last row.
+	end position
+	// checkpoint asks for a checkpoint at end; last says no chunk follows.
+	checkpoint, last bool
+	// err ends the read.
+	err error
+}
+
 // readFrom reads f, of size bytes, from cursor.
 func (st *fileStream) readFrom(ctx context.Context, f io.ReadSeeker, size int64, cursor []byte, out emitter) error {
 	s := st.s
@@ -157,74 +178,157 @@ func (st *fileStream) readFrom(ctx context.Context, f io.ReadSeeker, size int64,
 		return err
 	}
 
-	var (
-		done, pending int64
-		committed     bool
-		outs          []outcome
-	)
-	progress := func(final bool) error {
-		if final {
-			return out.Progress(done, done)
-		}
-		return out.Progress(done, estimate(done, from.offset, src.pos().offset, size))
-	}
-	checkpoint := func(final bool) error {
-		at := src.pos()
-		data, err := json.Marshal(fileCursor{Offset: at.offset, Line: at.line, Size: max(size, at.offset), HeadBytes: headLen, Head: head, Mapping: s.mapping})
-		if err != nil {
-			return fmt.Errorf("encode the cursor of %s: %w", s.display, err)
-		}
-		if err := out.Checkpoint(ctx, data); err != nil {
+	cm := &committer{ctx: ctx, out: out, s: s, size: size, head: head, headLen: headLen, from: from, at: from, saved: position{offset: -1}}
+	readCtx, cancel := context.WithCancel(ctx)
+	chunks := make(chan *chunk, chunkQueue)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(chunks)
+		st.produce(readCtx, src, m, func(c *chunk) bool {
+			select {
+			case chunks <- c:
+				return true
+			case <-readCtx.Done():
+				return false
+			}
+		})
+	})
+	// The producer stops at a send once the read is over, whatever ended it.
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	for c := range chunks {
+		if err := cm.consume(c); err != nil || cm.finished {
 			return err
 		}
-		pending, committed = 0, true
-		return progress(final)
 	}
+	// The producer stopped before the last chunk: the read was canceled.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return fmt.Errorf("read %s: stopped before the end of the file", s.display)
+}
+
+// committer is the sending side of a read: it sends what the rows
+// brought, in order, and checkpoints and progress at their positions.
+type committer struct {
+	ctx     context.Context
+	out     emitter
+	s       *settings
+	size    int64
+	head    string
+	headLen int64
+	// from is where the read started, at where its last chunk ended, and
+	// saved the position of the last checkpoint.
+	from, at, saved position
+	done, pending   int64
+	finished        bool
+}
+
+func (cm *committer) consume(c *chunk) error {
+	if c.err != nil {
+		return c.err
+	}
+	if err := cm.ctx.Err(); err != nil {
+		return err
+	}
+	for _, o := range c.outs {
+		var err error
+		if o.rec == nil {
+			err = cm.out.RecordError(cm.ctx, o.stream, o.id, o.reason)
+		} else {
+			err = cm.out.Emit(cm.ctx, o.rec)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	before := cm.done
+	cm.done += c.rows
+	cm.pending += c.rows
+	cm.at = c.end
+	switch {
+	case c.last:
+		cm.finished = true
+		if cm.pending > 0 || cm.at != cm.saved {
+			return cm.checkpoint(true)
+		}
+		return cm.progress(true)
+	case c.checkpoint:
+		return cm.checkpoint(false)
+	case cm.done/progressEvery != before/progressEvery:
+		return cm.progress(false)
+	}
+	return nil
+}
+
+func (cm *committer) checkpoint(final bool) error {
+	data, err := json.Marshal(fileCursor{Offset: cm.at.offset, Line: cm.at.line, Size: max(cm.size, cm.at.offset), HeadBytes: cm.headLen, Head: cm.head, Mapping: cm.s.mapping})
+	if err != nil {
+		return fmt.Errorf("encode the cursor of %s: %w", cm.s.display, err)
+	}
+	if err := cm.out.Checkpoint(cm.ctx, data); err != nil {
+		return err
+	}
+	cm.pending, cm.saved = 0, cm.at
+	return cm.progress(final)
+}
+
+func (cm *committer) progress(final bool) error {
+	if final {
+		return cm.out.Progress(cm.done, cm.done)
+	}
+	return cm.out.Progress(cm.done, estimate(cm.done, cm.from.offset, cm.at.offset, cm.size))
+}
+
+// produce reads and maps rows into chunks and hands each to send, until
+// the end of the file (a chunk marked last), an error (a chunk with it),
+// or send returning false.
+func (st *fileStream) produce(ctx context.Context, src rowSource, m rowMapper, send func(*chunk) bool) {
+	s := st.s
+	c := &chunk{}
+	next := func() bool {
+		ok := send(c)
+		c = &chunk{outs: make([]outcome, 0, len(c.outs))}
+		return ok && ctx.Err() == nil
+	}
+	var sinceCheckpoint int
 	for {
 		row, line, err := src.next()
 		if errors.Is(err, io.EOF) {
-			break
+			c.end, c.last = src.pos(), true
+			next()
+			return
 		}
 		var re *rowError
 		switch {
 		case errors.As(err, &re):
 			where := loc(s.display, re.line)
-			if err := out.RecordError(ctx, s.stream, where, where+": "+re.msg); err != nil {
-				return err
-			}
+			c.outs = append(c.outs, outcome{stream: s.stream, id: where, reason: where + ": " + re.msg})
 		case err != nil:
-			return err
+			c.err = err
+			next()
+			return
 		default:
-			outs = m.mapRow(row, line, outs[:0])
-			for _, o := range outs {
-				if o.err != nil {
-					if err := out.RecordError(ctx, o.stream, o.id, loc(s.display, line)+": "+o.err.Error()); err != nil {
-						return err
-					}
-					continue
-				}
-				if err := out.Emit(ctx, o.rec); err != nil {
-					return err
+			n := len(c.outs)
+			c.outs = m.mapRow(row, line, c.outs)
+			for i := n; i < len(c.outs); i++ {
+				if o := &c.outs[i]; o.err != nil {
+					o.reason = loc(s.display, line) + ": " + o.err.Error()
 				}
 			}
 		}
-		done++
-		pending++
-		var sent error
-		switch {
-		case pending >= int64(s.every):
-			sent = checkpoint(false)
-		case done%progressEvery == 0:
-			sent = progress(false)
+		c.rows++
+		c.end = src.pos()
+		sinceCheckpoint++
+		if sinceCheckpoint >= s.every {
+			c.checkpoint, sinceCheckpoint = true, 0
 		}
-		if sent != nil {
-			return sent
+		if (c.checkpoint || c.rows >= chunkRows) && !next() {
+			return
 		}
 	}
-	if pending > 0 || !committed {
-		return checkpoint(true)
-	}
-	return progress(true)
 }
 
 // estimate is the rows a read that started at byte from will have read,

@@ -205,7 +205,6 @@ func newGenerator(opts Options) *generator {
 		if agent {
 			u.ID = strconv.Itoa(100001 + i)
 			u.Email = local + "@support.example"
-			u.Plan = ""
 		} else {
 			u.ID = strconv.Itoa(200001 + i)
 			if len(g.orgs) > 0 && rng.IntN(5) > 0 {

@@ -56,7 +56,7 @@ func (w *writer) organizations(orgs []*Organization) error {
 		cfg["list_separator"] = ";"
 		cfg["time_format"] = []string{orgsLayout}
 		t.kinds = []string{BadBareQuote, BadFieldCount, BadTime, BadUTF8, BadMissingID, BadStrayQuote}
-		t.bad = func(k int, kind string) [2]string {
+		t.bad = func(k int, kind string) badLine {
 			row := []string{fmt.Sprintf("bad-org-%d", k), "Malformed Org", "bad.example", "gold", "2024-01-01T00:00:00Z", "01/01/2024 00:00:00"}
 			return badCSV(row, 0, 1, 4, -1, kind)
 		}
@@ -66,7 +66,7 @@ func (w *writer) organizations(orgs []*Organization) error {
 			return object{{"id", o.ID}, {"name", o.Name}, {"domains", o.Domains}, {"Tier", o.Tier}, {"created_at", rfc3339(o.CreatedAt)}, {"updated_at", rfc3339(o.UpdatedAt)}}
 		}
 		t.kinds = []string{BadNotObject, BadInvalidJSON, BadTime, BadUTF8, BadMissingID, BadNested}
-		t.bad = func(k int, kind string) [2]string {
+		t.bad = func(k int, kind string) badLine {
 			good := object{{"id", fmt.Sprintf("bad-org-%d", k)}, {"name", "Malformed Org"}, {"created_at", "2024-01-01T00:00:00Z"}}
 			return badJSON(good, "name", "created_at", "", kind)
 		}
@@ -90,7 +90,7 @@ func (w *writer) users(users []*User) error {
 		cfg["columns"] = map[string]string{"id": "User ID", "role": "Role", "phone": "Phone", "organization_id": "Organization", "active": "Active", "suspended": "Suspended", "created_at": "Created"}
 		cfg["values"] = map[string]any{"role": map[string]string{roles[true]: "agent", roles[false]: "end_user"}}
 		t.kinds = []string{BadBareQuote, BadFieldCount, BadTime, BadBoolean, BadUTF8, BadMissingID}
-		t.bad = func(k int, kind string) [2]string {
+		t.bad = func(k int, kind string) badLine {
 			row := []string{fmt.Sprintf("bad-user-%d", k), "Client", "Bad Row", "bad@mail.example", "", "", "yes", "0", "free", "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"}
 			return badCSV(row, 0, 2, 9, 6, kind)
 		}
@@ -111,7 +111,7 @@ func (w *writer) users(users []*User) error {
 		cfg["columns"] = map[string]string{"organization_id": "org.id"}
 		cfg["time_format"] = "unix"
 		t.kinds = []string{BadNotObject, BadInvalidJSON, BadTime, BadBoolean, BadUTF8, BadMissingID}
-		t.bad = func(k int, kind string) [2]string {
+		t.bad = func(k int, kind string) badLine {
 			good := object{{"id", fmt.Sprintf("bad-user-%d", k)}, {"name", "Bad Row"}, {"created_at", 1700000000}, {"active", true}}
 			return badJSON(good, "name", "created_at", "active", kind)
 		}
@@ -148,7 +148,7 @@ func (w *writer) tickets(n int, ticket func(i int) *Ticket) error {
 		cfg["columns"] = map[string]string{"id": "Ticket ID", "status": "Status", "requester_id": "Requester", "assignee_id": "Assignee", "tags": "Tags", "cc_ids": "CC", "created_at": "Created", "updated_at": "Updated"}
 		cfg["values"] = map[string]any{"status": invert(labels)}
 		cfg["time_format"] = ticketsLayout
-		cfg["time_zone"] = ticketsCSVZone
+		cfg["time_zone"] = ticketsZone
 		cfg["list_separator"] = ";"
 		if single {
 			cfg["comments_from_ticket"] = []any{
@@ -157,7 +157,7 @@ func (w *writer) tickets(n int, ticket func(i int) *Ticket) error {
 			}
 		}
 		t.kinds = []string{BadBareQuote, BadFieldCount, BadTime, BadUTF8, BadMissingID, BadStrayQuote}
-		t.bad = func(k int, kind string) [2]string {
+		t.bad = func(k int, kind string) badLine {
 			row := make([]string, len(t.header))
 			row[0], row[1], row[2], row[5], row[13], row[14] = fmt.Sprintf("bad-ticket-%d", k), "Malformed", "Open", "200001", "Email", "2024-01-01 10:00:00"
 			return badCSV(row, 0, 1, 14, -1, kind)
@@ -195,7 +195,7 @@ func (w *writer) tickets(n int, ticket func(i int) *Ticket) error {
 			}
 		}
 		t.kinds = []string{BadNotObject, BadInvalidJSON, BadTime, BadUTF8, BadMissingID, BadNested}
-		t.bad = func(k int, kind string) [2]string {
+		t.bad = func(k int, kind string) badLine {
 			good := object{{"id", fmt.Sprintf("bad-ticket-%d", k)}, {"subject", "Malformed"}, {"created_at", "2024-01-01T00:00:00Z"}}
 			return badJSON(good, "subject", "created_at", "", kind)
 		}
@@ -214,7 +214,7 @@ func (w *writer) comments(comments []*Comment) error {
 		}
 		cfg["columns"] = map[string]string{"id": "Comment ID", "ticket_id": "Ticket", "author_id": "Author", "public": "Public", "created_at": "Created"}
 		t.kinds = []string{BadBareQuote, BadFieldCount, BadTime, BadBoolean, BadUTF8, BadMissingID}
-		t.bad = func(k int, kind string) [2]string {
+		t.bad = func(k int, kind string) badLine {
 			row := []string{fmt.Sprintf("bad-comment-%d", k), "5001", "200001", "TRUE", "Malformed", "", "2024-01-01T00:00:00Z"}
 			return badCSV(row, 0, 4, 6, 3, kind)
 		}
@@ -229,7 +229,7 @@ func (w *writer) comments(comments []*Comment) error {
 			return append(o, field{"created_at", rfc3339(c.CreatedAt)})
 		}
 		t.kinds = []string{BadNotObject, BadInvalidJSON, BadTime, BadBoolean, BadUTF8, BadMissingID}
-		t.bad = func(k int, kind string) [2]string {
+		t.bad = func(k int, kind string) badLine {
 			good := object{{"id", fmt.Sprintf("bad-comment-%d", k)}, {"ticket_id", "5001"}, {"body_text", "Malformed"}, {"public", true}, {"created_at", "2024-01-01T00:00:00Z"}}
 			return badJSON(good, "body_text", "created_at", "public", kind)
 		}

@@ -59,9 +59,13 @@ const (
 	BadNotObject   = "not an object" // JSON Lines: an array where an object belongs
 	BadInvalidJSON = "invalid JSON"  // JSON Lines: a truncated object
 	BadNested      = "nested object" // JSON Lines: an object where a value belongs
-	ticketsCSVZone = "Asia/Kolkata"  // the zone ticket times are written in, without an offset
-	ticketsLayout  = "2006-01-02 15:04:05"
-	orgsLayout     = "02/01/2006 15:04:05"
+)
+
+// How the CSV files write times.
+const (
+	ticketsZone   = "Asia/Kolkata" // ticket times, written without an offset
+	ticketsLayout = "2006-01-02 15:04:05"
+	orgsLayout    = "02/01/2006 15:04:05" // organizations' updated_at, in UTC
 )
 
 // kolkata is Asia/Kolkata's offset, which has had no daylight saving
@@ -146,11 +150,18 @@ func (w *writer) finish() (*Written, error) {
 type table struct {
 	stream string
 	n      int
-	header []string                           // CSV
-	csvRow func(i int) []string               // CSV
-	json   func(i int) object                 // JSON Lines
-	bad    func(k int, kind string) [2]string // a malformed row's line and the id its error carries ("" for file:line)
-	kinds  []string                           // the malformed kinds that apply
+	header []string             // CSV
+	csvRow func(i int) []string // CSV
+	json   func(i int) object   // JSON Lines
+	// bad makes the k-th malformed row, of a kind from kinds.
+	bad   func(k int, kind string) badLine
+	kinds []string
+}
+
+// badLine is a malformed row as written, and the id its record error
+// carries ("": file:line).
+type badLine struct {
+	text, id string
 }
 
 func (w *writer) file(t table, config map[string]any) error {
@@ -171,10 +182,12 @@ func (w *writer) file(t table, config map[string]any) error {
 		}
 		line++
 	}
-	// Malformed rows go before the rows at these indexes, spread evenly.
-	bad := map[int]int{}
+	// Malformed rows go before the rows at these indexes, spread evenly
+	// (several before one row when there are more than rows).
+	bad := map[int][]int{}
 	for k := 1; k <= w.opts.Malformed && len(t.kinds) > 0; k++ {
-		bad[k*t.n/(w.opts.Malformed+1)] = k
+		i := k * t.n / (w.opts.Malformed + 1)
+		bad[i] = append(bad[i], k)
 	}
 	writeBad := func(k int) error {
 		kind := t.kinds[(k-1)%len(t.kinds)]
@@ -185,10 +198,10 @@ func (w *writer) file(t table, config map[string]any) error {
 				return err
 			}
 		}
-		if _, err := bw.WriteString(row[0] + "\n"); err != nil {
+		if _, err := bw.WriteString(row.text + "\n"); err != nil {
 			return err
 		}
-		id := row[1]
+		id := row.id
 		if id == "" {
 			id = name + ":" + strconv.Itoa(line)
 		}
@@ -198,7 +211,7 @@ func (w *writer) file(t table, config map[string]any) error {
 	}
 	var buf []byte
 	for i := 0; i <= t.n; i++ {
-		if k, ok := bad[i]; ok {
+		for _, k := range bad[i] {
 			if err := writeBad(k); err != nil {
 				return fmt.Errorf("write %s: %w", name, err)
 			}
@@ -317,30 +330,30 @@ func csvLine(fields []string) string { return strings.Join(fields, ",") }
 // badCSV makes a malformed CSV row from a well-formed one: template gives
 // the row's fields, with idCol, timeCol and boolCol their indexes (-1 for
 // none).
-func badCSV(template []string, idCol, textCol, timeCol, boolCol int, kind string) [2]string {
+func badCSV(template []string, idCol, textCol, timeCol, boolCol int, kind string) badLine {
 	row := append([]string(nil), template...)
 	id := row[idCol]
 	switch kind {
 	case BadBareQuote:
 		row[textCol] = `a "quoted" word`
-		return [2]string{csvLine(row), ""}
+		return badLine{csvLine(row), ""}
 	case BadStrayQuote:
 		row[textCol] = `"closed" then more`
-		return [2]string{csvLine(row), ""}
+		return badLine{csvLine(row), ""}
 	case BadFieldCount:
-		return [2]string{csvLine(row[:2]), ""}
+		return badLine{csvLine(row[:2]), ""}
 	case BadTime:
 		row[timeCol] = "not a time"
-		return [2]string{csvLine(row), id}
+		return badLine{csvLine(row), id}
 	case BadBoolean:
 		row[boolCol] = "maybe"
-		return [2]string{csvLine(row), id}
+		return badLine{csvLine(row), id}
 	case BadUTF8:
 		row[textCol] = "caf\xe9 au lait"
-		return [2]string{csvLine(row), ""}
+		return badLine{csvLine(row), ""}
 	case BadMissingID:
 		row[idCol] = ""
-		return [2]string{csvLine(row), ""}
+		return badLine{csvLine(row), ""}
 	}
 	panic("csvtest: no malformed CSV row of kind " + kind)
 }
@@ -348,7 +361,7 @@ func badCSV(template []string, idCol, textCol, timeCol, boolCol int, kind string
 // badJSON makes a malformed JSON line: good is a well-formed object of the
 // stream with id first, then a text key, and timeKey and boolKey ("" for
 // none) name its time and boolean keys.
-func badJSON(good object, textKey, timeKey, boolKey, kind string) [2]string {
+func badJSON(good object, textKey, timeKey, boolKey, kind string) badLine {
 	id, _ := good[0].value.(string)
 	set := func(key string, v any) object {
 		o := append(object(nil), good...)
@@ -369,21 +382,21 @@ func badJSON(good object, textKey, timeKey, boolKey, kind string) [2]string {
 	}
 	switch kind {
 	case BadNotObject:
-		return [2]string{`["not", "an", "object"]`, ""}
+		return badLine{`["not", "an", "object"]`, ""}
 	case BadInvalidJSON:
 		s := line(good)
-		return [2]string{s[:len(s)/2], ""}
+		return badLine{s[:len(s)/2], ""}
 	case BadTime:
-		return [2]string{line(set(timeKey, "not a time")), id}
+		return badLine{line(set(timeKey, "not a time")), id}
 	case BadBoolean:
-		return [2]string{line(set(boolKey, "maybe")), id}
+		return badLine{line(set(boolKey, "maybe")), id}
 	case BadNested:
-		return [2]string{line(set(textKey, object{{"nested", true}})), id}
+		return badLine{line(set(textKey, object{{"nested", true}})), id}
 	case BadUTF8:
 		s := line(set(textKey, "PLACEHOLDER"))
-		return [2]string{strings.Replace(s, "PLACEHOLDER", "caf\xe9 au lait", 1), ""}
+		return badLine{strings.Replace(s, "PLACEHOLDER", "caf\xe9 au lait", 1), ""}
 	case BadMissingID:
-		return [2]string{line(good[1:]), ""}
+		return badLine{line(good[1:]), ""}
 	}
 	panic("csvtest: no malformed JSON line of kind " + kind)
 }
