@@ -25,10 +25,6 @@ func Extract(ctx context.Context, env *Env, runID int64) (ExtractResult, error) 
 	if err != nil {
 		return ExtractResult{}, err
 	}
-	srcConfig, err := cfg.SourceConfigJSON()
-	if err != nil {
-		return ExtractResult{}, fmt.Errorf("encode the source config: %w", err)
-	}
 	src, err := plugin.Start(ctx, cfg.Source.Plugin, path, plugin.Options{
 		SHA256: cfg.Source.SHA256, Logger: env.logger(), StallTimeout: time.Duration(cfg.Source.StallTimeout),
 	})
@@ -36,11 +32,22 @@ func Extract(ctx context.Context, env *Env, runID int64) (ExtractResult, error) 
 		return ExtractResult{}, err
 	}
 	defer src.Close()
+	return ExtractFrom(ctx, env, runID, src)
+}
+
+// ExtractFrom reads a started source into the workspace: Extract's work
+// once the plugin runs, also used with a connector linked in-process
+// (plugin.Local) to measure what the plugin boundary costs.
+func ExtractFrom(ctx context.Context, env *Env, runID int64, src *plugin.Source) (ExtractResult, error) {
+	srcConfig, err := env.Config.SourceConfigJSON()
+	if err != nil {
+		return ExtractResult{}, fmt.Errorf("encode the source config: %w", err)
+	}
 	spec, err := src.Spec(ctx)
 	if err != nil {
 		return ExtractResult{}, err
 	}
-	env.logger().Info("source plugin started", "plugin", spec.Name, "version", spec.Version, "path", path)
+	env.logger().Info("source plugin started", "plugin", spec.Name, "version", spec.Version, "path", src.Path())
 	if err := src.Check(ctx, srcConfig); err != nil {
 		return ExtractResult{}, err
 	}

@@ -29,6 +29,8 @@ type Ingest struct {
 	// rows staged per stream: pending since the last commit, and committed.
 	pending   map[string]int64
 	committed map[string]int64
+	// staged holds the ids staged since the last commit, per entity.
+	staged map[string][]string
 }
 
 // NewIngest starts staging for run runID. Close it when done.
@@ -50,7 +52,7 @@ func (w *Workspace) NewIngest(ctx context.Context, runID int64) (*Ingest, error)
 		conn.Close()
 		return nil, fmt.Errorf("start staging: open Arrow interface: %w", err)
 	}
-	return &Ingest{w: w, conn: conn, arrow: ar, runID: runID, pending: map[string]int64{}, committed: map[string]int64{}}, nil
+	return &Ingest{w: w, conn: conn, arrow: ar, runID: runID, pending: map[string]int64{}, committed: map[string]int64{}, staged: map[string][]string{}}, nil
 }
 
 func (in *Ingest) begin(ctx context.Context) error {
@@ -78,6 +80,36 @@ func (in *Ingest) Batch(ctx context.Context, stream string, rec arrow.RecordBatc
 		return fmt.Errorf("stage %d %s: %w", rec.NumRows(), stream, err)
 	}
 	in.pending[stream] += rec.NumRows()
+	if entity := EntityOfStream(stream); entity != "" {
+		ids := rec.Column(0).(*array.String)
+		for i := range ids.Len() {
+			in.staged[entity] = append(in.staged[entity], ids.Value(i))
+		}
+	}
+	return nil
+}
+
+// clearExtractOutcomes drops the extract-stage failures and skips of the
+// records staged since the last checkpoint: a record staged now is no
+// longer one the extract failed. (The Arrow view a batch came through can
+// be scanned once only, so the ids are kept in Go; the ledger is checked
+// first, since it rarely holds any.)
+func (in *Ingest) clearExtractOutcomes(ctx context.Context) error {
+	for entity, ids := range in.staged {
+		var any bool
+		if err := in.conn.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM ledger WHERE stage = 'extract' AND entity = ?)`, entity).Scan(&any); err != nil {
+			return fmt.Errorf("read earlier extract outcomes: %w", err)
+		}
+		if !any {
+			continue
+		}
+		if _, err := in.conn.ExecContext(ctx,
+			`DELETE FROM ledger WHERE stage = 'extract' AND entity = ? AND list_contains(?::VARCHAR[], source_id)`, entity, ids); err != nil {
+			return fmt.Errorf("clear earlier extract outcomes of %s: %w", entity, err)
+		}
+	}
+	clear(in.staged)
 	return nil
 }
 
@@ -116,13 +148,6 @@ func (in *Ingest) insert(ctx context.Context, table string, rec arrow.RecordBatc
 	if _, err := in.conn.ExecContext(ctx, q); err != nil {
 		return err
 	}
-	// A record staged now is no longer one the extract failed or skipped.
-	if entity := EntityOfStream(table); entity != "" {
-		if _, err := in.conn.ExecContext(ctx, fmt.Sprintf(
-			"DELETE FROM ledger WHERE stage = 'extract' AND entity = ? AND source_id IN (SELECT id FROM %s)", quoteIdent(view)), entity); err != nil {
-			return fmt.Errorf("clear earlier extract outcomes: %w", err)
-		}
-	}
 	return nil
 }
 
@@ -130,6 +155,9 @@ func (in *Ingest) insert(ctx context.Context, table string, rec arrow.RecordBatc
 // with stream's cursor. An empty cursor commits without moving the cursor.
 func (in *Ingest) Checkpoint(ctx context.Context, stream string, cursor []byte) error {
 	if err := in.begin(ctx); err != nil {
+		return err
+	}
+	if err := in.clearExtractOutcomes(ctx); err != nil {
 		return err
 	}
 	if len(cursor) > 0 {
@@ -194,6 +222,7 @@ func (in *Ingest) Close() error {
 	if in.inTx {
 		in.conn.ExecContext(context.Background(), "ROLLBACK")
 		in.inTx = false
+		clear(in.staged)
 	}
 	return in.conn.Close()
 }

@@ -314,3 +314,38 @@ func TestReadOnlyRefusesWritesAndFiles(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestStagingARecordClearsItsExtractFailure(t *testing.T) {
+	ctx := t.Context()
+	w := openTest(t)
+	in, err := w.NewIngest(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.RecordError(ctx, schema.Tickets, "7", "the source answered 500")
+	in.RecordSkipped(ctx, schema.Tickets, "8", "deleted in the source")
+	if err := in.Checkpoint(ctx, schema.Tickets, []byte("c1")); err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	if n := count(t, w, "SELECT count(*) FROM ledger WHERE stage = 'extract'"); n != 2 {
+		t.Fatalf("%d extract outcomes, want 2", n)
+	}
+	// A later read brings ticket 7 after all.
+	in, _ = w.NewIngest(ctx, 2)
+	defer in.Close()
+	b := batch(t, &schema.Ticket{ID: "7"}, &schema.Ticket{ID: "9"})
+	defer b.Release()
+	if err := in.Batch(ctx, schema.Tickets, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Checkpoint(ctx, schema.Tickets, []byte("c2")); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, w, "SELECT count(*) FROM ledger WHERE stage = 'extract' AND source_id = '7'"); n != 0 {
+		t.Error("ticket 7 is staged but still failed in the ledger")
+	}
+	if n := count(t, w, "SELECT count(*) FROM ledger WHERE stage = 'extract' AND source_id = '8'"); n != 1 {
+		t.Error("ticket 8's skip was cleared by another ticket's staging")
+	}
+}

@@ -49,6 +49,16 @@ func Open(ctx context.Context, dir string) (*Workspace, error) {
 			return nil, fmt.Errorf("restrict workspace file %s: %w", p, err)
 		}
 	}
+	// DuckDB folds its write-ahead log into the file whenever the log
+	// passes the threshold (16 MB by default), rewriting the tables and their
+	// key indexes each time: staging commits at every checkpoint of a
+	// source, so that would happen every few commits and cost more than the
+	// staging itself. Fold once in a while instead (and when the workspace
+	// closes); a crash replays the log.
+	if _, err := db.ExecContext(ctx, "SET checkpoint_threshold = '1GB'"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
 	w := &Workspace{dir: dir, db: db}
 	if err := w.migrate(ctx); err != nil {
 		db.Close()
