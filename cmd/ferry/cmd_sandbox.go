@@ -15,6 +15,7 @@ import (
 	"github.com/ferryhq/ferry/host/intercom/sandbox"
 	"github.com/ferryhq/ferry/plugins/freshdesk/freshdesktest"
 	"github.com/ferryhq/ferry/plugins/zendesk/zendesktest"
+	"github.com/ferryhq/ferry/sdk/source/faults"
 )
 
 func sandboxCommand() *cli.Command {
@@ -48,6 +49,7 @@ Nothing persists: stop it and the sandbox forgets everything.`,
 			&cli.IntFlag{Name: "zendesk-incremental-rate", Usage: "incremental export requests allowed per minute; 0: no limit"},
 			&cli.StringFlag{Name: "freshdesk-api-key", Value: freshdesktest.DefaultAPIKey, EnvVars: []string{"FERRY_SANDBOX_FRESHDESK_API_KEY"}, Usage: "the API key the Freshdesk emulator accepts"},
 			&cli.IntFlag{Name: "freshdesk-rate", Usage: "Freshdesk API credits allowed per minute; 0: no limit"},
+			&cli.Float64Flag{Name: "source-fault-rate", Usage: "share of the emulators' answers that are faults (429s, 5xx, resets, truncated bodies, 5 s stalls), 0 to 1"},
 		},
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
@@ -69,12 +71,20 @@ Nothing persists: stop it and the sandbox forgets everything.`,
 			fd := freshdesktest.NewServer(freshdesktest.Generate(freshdesktest.GenerateOptions{Seed: c.Uint64("seed"), Tickets: c.Int("tickets")}),
 				freshdesktest.ServerOptions{APIKey: c.String("freshdesk-api-key"), RequestsPerMinute: c.Int("freshdesk-rate")})
 			email, _ := zd.Credentials()
+			var zdh, fdh http.Handler = zd, fd
+			if r := c.Float64("source-fault-rate"); r > 0 {
+				if r > 1 {
+					return usagef("--source-fault-rate %v: want a share from 0 to 1", r)
+				}
+				zdh = faults.Wrap(zd, faults.Options{Rate: r, Seed: c.Uint64("seed")})
+				fdh = faults.Wrap(fd, faults.Options{Rate: r, Seed: c.Uint64("seed") + 1})
+			}
 			g, ctx := errgroup.WithContext(c.Context)
 			for _, s := range []struct {
 				name string
 				h    http.Handler
 				note string
-			}{{"intercom", ic, ""}, {"zendesk", zd, "(API token owner " + email + ")"}, {"freshdesk", fd, ""}} {
+			}{{"intercom", ic, ""}, {"zendesk", zdh, "(API token owner " + email + ")"}, {"freshdesk", fdh, ""}} {
 				ln, err := net.Listen("tcp", net.JoinHostPort(c.String("listen"), "0"))
 				if err != nil {
 					return fmt.Errorf("listen for the %s server: %w", s.name, err)

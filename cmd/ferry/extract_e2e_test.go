@@ -23,6 +23,7 @@ import (
 	"github.com/ferryhq/ferry/plugins/zendesk/zendesktest"
 	"github.com/ferryhq/ferry/sdk/schema"
 	"github.com/ferryhq/ferry/sdk/source"
+	"github.com/ferryhq/ferry/sdk/source/faults"
 	"github.com/ferryhq/ferry/sdk/source/sourcetest"
 )
 
@@ -211,9 +212,9 @@ func TestExtractWithSourceFaults(t *testing.T) {
 	bin := needBinaries(t)
 	for _, s := range sources() {
 		t.Run(s.plugin, func(t *testing.T) {
-			var f *sourcetest.FaultInjector
+			var f *faults.Injector
 			cfg := s.serve(t, func(h http.Handler) http.Handler {
-				f = sourcetest.Faults(h, sourcetest.FaultOptions{Rate: 0.1, Seed: 5, Stall: 300 * time.Millisecond})
+				f = faults.Wrap(h, faults.Options{Rate: 0.1, Seed: 5, Stall: 300 * time.Millisecond})
 				return f
 			})
 			ws := extractWorkspace(t, s.plugin, cfg)

@@ -177,10 +177,10 @@ func (e *Emitter) flushLocked(b *schema.Builder) error {
 	if b.Rows() == 0 {
 		return nil
 	}
-	rows := b.Rows()
+	rows, size := b.Rows(), b.Bytes()
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	data, err := EncodeBatch(rec)
+	data, err := encodeBatch(rec, size)
 	if err != nil {
 		return fmt.Errorf("encode %s batch: %w", b.Stream(), err)
 	}
@@ -233,7 +233,14 @@ func (e *Emitter) release() {
 // EncodeBatch writes rec as one self-contained Arrow IPC stream: its schema,
 // the batch and the end-of-stream marker.
 func EncodeBatch(rec arrow.RecordBatch) ([]byte, error) {
+	return encodeBatch(rec, 0)
+}
+
+// encodeBatch is EncodeBatch with the buffer sized from the builder's
+// estimate, so a large batch is not copied over and over as it grows.
+func encodeBatch(rec arrow.RecordBatch, sizeHint int64) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(int(sizeHint) + int(sizeHint)/8 + 4096)
 	w := ipc.NewWriter(&buf, ipc.WithSchema(rec.Schema()))
 	if err := w.Write(rec); err != nil {
 		return nil, err

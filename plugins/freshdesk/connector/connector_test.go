@@ -19,6 +19,7 @@ import (
 
 	"github.com/ferryhq/ferry/plugins/freshdesk/freshdesktest"
 	"github.com/ferryhq/ferry/sdk/schema"
+	"github.com/ferryhq/ferry/sdk/source/faults"
 	"github.com/ferryhq/ferry/sdk/source/sourcetest"
 )
 
@@ -599,7 +600,7 @@ func TestFaultsChangeNothing(t *testing.T) {
 	f := startFreshdesk(t, freshdesktest.GenerateOptions{Seed: 21, Tickets: 60, Contacts: 40}, freshdesktest.ServerOptions{})
 	clean := read(t, testConnector(), f.config(t, 10), nil, nil)
 
-	faults := sourcetest.Faults(f.srv, sourcetest.FaultOptions{Rate: 0.1, Seed: 4, Stall: 100 * time.Millisecond})
+	faults := faults.Wrap(f.srv, faults.Options{Rate: 0.1, Seed: 4, Stall: 100 * time.Millisecond})
 	flaky := httptest.NewServer(faults)
 	t.Cleanup(flaky.Close)
 	conn := testConnector()

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ferryhq/ferry/plugins/zendesk/zendesktest"
 	"github.com/ferryhq/ferry/sdk/schema"
-	"github.com/ferryhq/ferry/sdk/source/sourcetest"
+	"github.com/ferryhq/ferry/sdk/source/faults"
 )
 
 func TestRetries(t *testing.T) {
@@ -104,7 +104,7 @@ func TestFaultsYieldTheSameRecords(t *testing.T) {
 	conn.retry = retryPolicy{attempts: 10, throttled: 20, backoff: time.Millisecond, maxBackoff: 20 * time.Millisecond, maxWait: 5 * time.Second}
 
 	clean := rowsOf(t, conn, cfg, nil)
-	faults := sourcetest.Faults(srv, sourcetest.FaultOptions{Rate: 0.1, Seed: 18, Stall: 100 * time.Millisecond})
+	faults := faults.Wrap(srv, faults.Options{Rate: 0.1, Seed: 18, Stall: 100 * time.Millisecond})
 	faulty := http.Handler(faults)
 	handler.Store(&faulty)
 	flaky := rowsOf(t, conn, cfg, nil)

@@ -1,4 +1,4 @@
-package sourcetest
+package faults
 
 import (
 	"io"
@@ -35,7 +35,7 @@ func TestFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
-			f := Faults(ok, FaultOptions{Rate: 1, Kinds: []string{tt.kind}, Stall: 50 * time.Millisecond})
+			f := Wrap(ok, Options{Rate: 1, Kinds: []string{tt.kind}, Stall: 50 * time.Millisecond})
 			srv := httptest.NewServer(f)
 			defer srv.Close()
 			start := time.Now()
@@ -63,7 +63,7 @@ func TestFaults(t *testing.T) {
 		})
 	}
 	// A rate of 0.1 faults about a tenth of the requests.
-	f := Faults(ok, FaultOptions{Rate: 0.1, Seed: 1, Kinds: []string{Fault500}})
+	f := Wrap(ok, Options{Rate: 0.1, Seed: 1, Kinds: []string{Fault500}})
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	for range 500 {

@@ -1,4 +1,9 @@
-package sourcetest
+// Package faults makes an HTTP server flaky on purpose: it answers a share
+// of requests with the faults real APIs and networks produce (429s with and
+// without Retry-After, 500/502/503, connection resets, truncated bodies,
+// stalls), so that connectors, emulators and ferry sandbox can show that a
+// read still completes exactly.
+package faults
 
 import (
 	"math/rand/v2"
@@ -9,7 +14,7 @@ import (
 	"time"
 )
 
-// Fault kinds Faults injects.
+// Fault kinds Wrap injects.
 const (
 	Fault429           = "429 with Retry-After"
 	Fault429NoHeader   = "429 without Retry-After"
@@ -24,18 +29,18 @@ const (
 	truncatedBodyBytes = 64
 )
 
-// FaultKinds lists every kind of fault, in the order Faults picks from.
-func FaultKinds() []string {
+// Kinds lists every kind of fault, in the order Wrap picks from.
+func Kinds() []string {
 	return []string{Fault429, Fault429NoHeader, Fault500, Fault502, Fault503, FaultReset, FaultTruncated, FaultStall}
 }
 
-// FaultOptions configure Faults.
-type FaultOptions struct {
+// Options configure Wrap.
+type Options struct {
 	// Rate is the share of requests that meet a fault, 0 to 1.
 	Rate float64
 	// Seed makes the faults reproducible.
 	Seed uint64
-	// Kinds to inject; nil means all of FaultKinds.
+	// Kinds to inject; nil means all of Kinds().
 	Kinds []string
 	// Stall is how long a stalled request waits before it is answered
 	// normally (default 5 s).
@@ -44,12 +49,12 @@ type FaultOptions struct {
 	RetryAfter int
 }
 
-// FaultInjector is an http.Handler that answers a share of requests with a
+// Injector is an http.Handler that answers a share of requests with a
 // fault, as a flaky API and network would, and passes the rest to the
 // source's emulator.
-type FaultInjector struct {
+type Injector struct {
 	next http.Handler
-	opts FaultOptions
+	opts Options
 
 	mu       sync.Mutex
 	rng      *rand.Rand
@@ -57,10 +62,10 @@ type FaultInjector struct {
 	served   atomic.Int64
 }
 
-// Faults wraps an emulator's handler with fault injection.
-func Faults(next http.Handler, opts FaultOptions) *FaultInjector {
+// Wrap wraps a server's handler with fault injection.
+func Wrap(next http.Handler, opts Options) *Injector {
 	if len(opts.Kinds) == 0 {
-		opts.Kinds = FaultKinds()
+		opts.Kinds = Kinds()
 	}
 	if opts.Stall == 0 {
 		opts.Stall = defaultStall
@@ -68,11 +73,11 @@ func Faults(next http.Handler, opts FaultOptions) *FaultInjector {
 	if opts.RetryAfter == 0 {
 		opts.RetryAfter = defaultRetryAfter
 	}
-	return &FaultInjector{next: next, opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)), injected: map[string]int{}}
+	return &Injector{next: next, opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)), injected: map[string]int{}}
 }
 
 // Injected counts the faults injected so far, by kind.
-func (f *FaultInjector) Injected() map[string]int {
+func (f *Injector) Injected() map[string]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := make(map[string]int, len(f.injected))
@@ -83,9 +88,9 @@ func (f *FaultInjector) Injected() map[string]int {
 }
 
 // Served counts the requests passed to the emulator (stalled ones included).
-func (f *FaultInjector) Served() int64 { return f.served.Load() }
+func (f *Injector) Served() int64 { return f.served.Load() }
 
-func (f *FaultInjector) pick() string {
+func (f *Injector) pick() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.rng.Float64() >= f.opts.Rate {
@@ -96,7 +101,7 @@ func (f *FaultInjector) pick() string {
 	return k
 }
 
-func (f *FaultInjector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (f *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch f.pick() {
 	case Fault429:
 		w.Header().Set("Retry-After", strconv.Itoa(f.opts.RetryAfter))
@@ -147,7 +152,7 @@ func reset(w http.ResponseWriter) {
 // truncated answers with the emulator's headers and status, including its
 // Content-Length, and the first bytes of its body, then drops the
 // connection: a response cut off in transit.
-func (f *FaultInjector) truncated(w http.ResponseWriter, r *http.Request) {
+func (f *Injector) truncated(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{header: http.Header{}, status: http.StatusOK}
 	f.next.ServeHTTP(rec, r)
 	body := rec.body
