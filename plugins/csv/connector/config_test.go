@@ -102,6 +102,42 @@ func TestParseConfig(t *testing.T) {
 				`comments_from_ticket[2]: id_suffix "a" is taken`,
 			}},
 	}
+	tests = append(tests, []struct {
+		name  string
+		cfg   string
+		want  []string
+		check func(t *testing.T, s *settings)
+	}{
+		{name: "ticket users", cfg: `{"files": {"tickets": {"path": "t.csv", "users_from_ticket": [
+			{"columns": {"email": "Customer Email", "name": "Customer Name"}, "custom_fields": ["Customer Age"]},
+			{"columns": {"id": "Agent"}, "defaults": {"role": "agent", "email": "help@x.example"}, "values": {"role": {"Staff": "agent"}}}]}}}`,
+			check: func(t *testing.T, s *settings) {
+				if len(s.users) != 2 || s.users[0].Columns["email"] != "Customer Email" || s.users[1].Defaults["role"] != "agent" {
+					t.Errorf("users %+v", s.users)
+				}
+			}},
+		{name: "ticket users, every problem", cfg: `{"files": {
+			"users": {"path": "u.csv", "users_from_ticket": [{"columns": {"id": "X"}}]},
+			"tickets": {"path": "t.csv", "users_from_ticket": [
+				{"columns": {"name": "Name", "subject": "S", "id": ""}, "values": {"status": {}}, "defaults": {"id": "1", "active": "maybe", "tier": "x"}, "custom_fields": ["Age", "Age", ""]},
+				{"columns": {"email": "Email"}, "defaults": {"email": "x@y.example", "role": "boss"}},
+				{"columns": {"id": "Agent"}, "defaults": {"role": "Staff"}, "values": {"role": {"Staff": "agent"}}},
+				{"columns": {"id": "Agent"}, "defaults": {"created_at": "soon"}}]}}}`,
+			want: []string{
+				"files.users (u.csv): users_from_ticket is for the tickets file only",
+				"users_from_ticket[0]: map id, or email, to the column that names the user",
+				`users_from_ticket[0]: columns: "subject" is not a column of users`,
+				`users_from_ticket[0]: values: "status" is not a column of users`,
+				"users_from_ticket[0]: defaults: id cannot have a default",
+				`users_from_ticket[0]: defaults.active: "maybe" is not a boolean`,
+				`users_from_ticket[0]: defaults: "tier" is not a column of users`,
+				`users_from_ticket[0]: custom_fields lists "Age" twice`,
+				"users_from_ticket[0]: custom_fields has an empty column name",
+				"users_from_ticket[1]: defaults: email is the user's id here (no id column), so it cannot have a default",
+				`users_from_ticket[1]: defaults.role: role "boss" is neither agent nor end_user`,
+				`users_from_ticket[3]: defaults.created_at: "soon" is not a time`,
+			}},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			files, err := parseConfig(json.RawMessage(tt.cfg))
@@ -141,6 +177,16 @@ func TestStreamsOrderAndEmits(t *testing.T) {
 	}
 	if want := "users[] organizations[] tickets[comments] comments[]"; strings.Join(got, " ") != want {
 		t.Errorf("streams %q, want %q", strings.Join(got, " "), want)
+	}
+
+	// A single-file export's tickets bring their comments and users.
+	streams, err = New().Streams(json.RawMessage(`{"files": {"tickets": {"path": "t.csv", "comments_from_ticket": [{"columns": {"body_text": "D"}}],
+		"users_from_ticket": [{"columns": {"email": "E"}}]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := streams[0].Info(); len(streams) != 1 || !slices.Equal(info.Emits, []string{"comments", "users"}) {
+		t.Errorf("tickets emit %v, want comments and users", info.Emits)
 	}
 }
 
@@ -230,6 +276,7 @@ func TestSpecSchemaMatchesConfig(t *testing.T) {
 	}
 	file := sc["$defs"].(map[string]any)["file"].(map[string]any)["oneOf"].([]any)[1]
 	comment := file.(map[string]any)["properties"].(map[string]any)["comments_from_ticket"].(map[string]any)["items"]
+	user := file.(map[string]any)["properties"].(map[string]any)["users_from_ticket"].(map[string]any)["items"]
 	for _, tt := range []struct {
 		name         string
 		schema, tags []string
@@ -237,6 +284,7 @@ func TestSpecSchemaMatchesConfig(t *testing.T) {
 		{"Config", props(sc), tags(Config{})},
 		{"File", props(file), tags(File{})},
 		{"TicketComment", props(comment), tags(TicketComment{})},
+		{"TicketUser", props(user), tags(TicketUser{})},
 	} {
 		if !slices.Equal(tt.schema, tt.tags) {
 			t.Errorf("%s: the schema has %q, the type %q", tt.name, tt.schema, tt.tags)
@@ -253,7 +301,9 @@ func TestConfigRoundTrip(t *testing.T) {
 		"tickets": {Path: "t.csv", Delimiter: ";", LazyQuotes: true, Columns: map[string]string{"id": "No."},
 			Values: map[string]map[string]string{"status": {"Done": "solved"}}, Defaults: map[string]string{"priority": "normal"},
 			TimeFormat: Layouts{"2006-01-02"}, TimeZone: "UTC", ListSeparator: "|", CustomFields: []string{"Product"},
-			CommentsFromTicket: []TicketComment{{IDSuffix: "first", Columns: map[string]string{"body_html": "Body"}, Defaults: map[string]string{"public": "false"}}}},
+			CommentsFromTicket: []TicketComment{{IDSuffix: "first", Columns: map[string]string{"body_html": "Body"}, Defaults: map[string]string{"public": "false"}}},
+			UsersFromTicket: []TicketUser{{Columns: map[string]string{"email": "Email"}, Values: map[string]map[string]string{"role": {"Staff": "agent"}},
+				Defaults: map[string]string{"role": "end_user"}, CustomFields: []string{"Age"}}}},
 		"users": {Path: "u.jsonl"},
 	}}
 	data, err := json.Marshal(cfg)
@@ -265,7 +315,7 @@ func TestConfigRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	tk := files[1]
-	if tk.stream != "tickets" || tk.comma != ';' || tk.every != 500 || tk.sep != "|" || len(tk.comments) != 1 || tk.comments[0].suffix != "first" ||
+	if tk.stream != "tickets" || tk.comma != ';' || tk.every != 500 || tk.sep != "|" || len(tk.comments) != 1 || tk.comments[0].suffix != "first" || len(tk.users) != 1 ||
 		!reflect.DeepEqual(tk.file, cfg.Files["tickets"]) || files[0].format != formatJSONL {
 		t.Errorf("settings %+v", tk)
 	}

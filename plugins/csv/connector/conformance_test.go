@@ -20,6 +20,11 @@ func TestConformance(t *testing.T) {
 		// One tickets file whose rows bring their comments.
 		{"csv single file", csvtest.CSV, csvtest.Options{Seed: 3, Tickets: 80, SingleFile: true}},
 		{"jsonl single file", csvtest.JSONL, csvtest.Options{Seed: 4, Tickets: 80, SingleFile: true}},
+		// One tickets file whose rows also bring their requesters and
+		// assignees, with no users file: a user comes at the first row
+		// that names it, and a resume learns the users before it.
+		{"csv users from ticket", csvtest.CSV, csvtest.Options{Seed: 5, Tickets: 80, EndUsers: 150, UsersFromTicket: true}},
+		{"jsonl users from ticket", csvtest.JSONL, csvtest.Options{Seed: 6, Tickets: 80, EndUsers: 150, UsersFromTicket: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

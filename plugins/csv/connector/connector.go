@@ -2,22 +2,45 @@
 // export files of any help desk (tickets, comments, users, organizations)
 // and maps their columns into ferry's canonical streams.
 //
-// The config names one file per stream, each with a column mapping:
+// The config names one file per stream, each with a column mapping. A
+// single-file export, whose ticket rows carry the first message, the
+// resolution and the customer, needs only the tickets file:
 //
 //	{"base_dir": "export",
 //	 "files": {
-//	   "tickets": {"path": "tickets.csv",
-//	     "columns": {"id": "Ticket ID", "subject": "Ticket Subject", "requester_id": "Customer Email",
-//	                 "created_at": "Date of Purchase", "tags": "Tags"},
-//	     "values": {"status": {"Pending Customer Response": "pending"}},
-//	     "time_format": ["2006-01-02", "2006-01-02 15:04:05"], "list_separator": ";",
+//	   "tickets": {"path": "customer_support_tickets.csv",
+//	     "columns": {"id": "Ticket ID", "subject": "Ticket Subject", "status": "Ticket Status",
+//	                 "type": "Ticket Type", "requester_id": "Customer Email", "created_at": "Date of Purchase"},
+//	     "values": {"status": {"Open": "open", "Pending Customer Response": "pending", "Closed": "closed"}},
+//	     "time_format": ["2006-01-02", "2006-01-02 15:04:05"],
 //	     "custom_fields": ["Product Purchased", "Ticket Channel"],
 //	     "comments_from_ticket": [
 //	       {"id_suffix": "description", "columns": {"body_text": "Ticket Description", "author_id": "Customer Email"}},
-//	       {"id_suffix": "resolution", "columns": {"body_text": "Resolution", "created_at": "Time to Resolution"}}]},
-//	   "comments": {"path": "comments.jsonl",
-//	     "columns": {"ticket_id": "ticket", "author_id": "author.id", "body_text": "text", "created_at": "at"}},
-//	   "users": "users.csv"}}
+//	       {"id_suffix": "resolution", "columns": {"body_text": "Resolution", "created_at": "Time to Resolution"}}],
+//	     "users_from_ticket": [
+//	       {"columns": {"email": "Customer Email", "name": "Customer Name"},
+//	        "custom_fields": ["Customer Age", "Customer Gender"]}]}}}
+//
+// An export in several files names each, as in
+//
+//	"files": {
+//	  "tickets": {"path": "tickets.csv", "columns": {"id": "Ticket ID", "requester_id": "Requester"}},
+//	  "comments": {"path": "comments.jsonl",
+//	    "columns": {"ticket_id": "ticket", "author_id": "author.id", "body_text": "text", "created_at": "at"}},
+//	  "users": "users.csv"}
+//
+// users_from_ticket makes a user (an end user unless its role says
+// otherwise) of the columns of a ticket row, so that every ticket's
+// requester exists: each user once, at the first row in file order that
+// names it. Without an id column the user's id is its email in lower case,
+// and the row's references to that email column (requester_id, author_id)
+// are lower-cased alike. The read keeps the ids of the users it emitted,
+// so its memory grows with the number of distinct users, not with rows;
+// and a read resumed from a checkpoint parses the rows before it again,
+// emitting nothing, to learn which users they brought (see TicketUser). A
+// user both in a users file and named by ticket rows is staged twice, the
+// tickets file's record replacing the other: with a users file, make
+// users_from_ticket only of people it does not list.
 //
 // A canonical column the mapping leaves out is read from a source column
 // of the same name when the file has one; so a file whose columns already
@@ -27,7 +50,8 @@
 // listed in custom_fields go into the record's custom_fields object, and
 // the whole source row (header → value, or the JSON object) into raw.
 //
-// Each file is streamed, in constant memory whatever its size. The cursor
+// Each file is streamed, in constant memory whatever its size (but for
+// users_from_ticket's ids). The cursor
 // is the position after the last committed row, with the file's size and
 // a fingerprint of its start, so that a resumed read seeks there and goes
 // on exactly, and a file that was replaced is read again from the start.

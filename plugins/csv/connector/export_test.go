@@ -21,14 +21,15 @@ func TestReadMatchesExport(t *testing.T) {
 		csvtest.JSONL: {schema.Organizations: "id", schema.Users: "id", schema.Tickets: "id", schema.Comments: "id"},
 	}
 	tests := []struct {
-		format string
-		single bool
+		format        string
+		single, users bool
 	}{
-		{csvtest.CSV, false}, {csvtest.JSONL, false}, {csvtest.CSV, true}, {csvtest.JSONL, true},
+		{csvtest.CSV, false, false}, {csvtest.JSONL, false, false}, {csvtest.CSV, true, false}, {csvtest.JSONL, true, false},
+		{csvtest.CSV, true, true}, {csvtest.JSONL, true, true},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s single=%v", tt.format, tt.single), func(t *testing.T) {
-			e, w := writeExport(t, csvtest.Options{Seed: 11, Tickets: 150, SingleFile: tt.single}, tt.format)
+		t.Run(fmt.Sprintf("%s single=%v users=%v", tt.format, tt.single, tt.users), func(t *testing.T) {
+			e, w := writeExport(t, csvtest.Options{Seed: 11, Tickets: 150, SingleFile: tt.single, UsersFromTicket: tt.users}, tt.format)
 			res := read(t, withConfig(t, w.Config, map[string]any{"checkpoint_every": 40}), nil, nil)
 			for _, m := range res.Messages {
 				if m.Kind == "record_error" {
@@ -51,6 +52,33 @@ func TestReadMatchesExport(t *testing.T) {
 				for _, r := range res.Records(stream) {
 					if got, want := rawOf(t, r), rows[r.SourceID()]; !reflect.DeepEqual(got, want) {
 						t.Errorf("%s %s: raw\n  got  %v\n  want %v", stream, r.SourceID(), got, want)
+					}
+				}
+			}
+			if tt.users {
+				// A user keeps the columns it was made from, as a row that
+				// names it has them (every row has a user's same details).
+				rows := sourceRows(t, filepath.Join(w.Dir, w.Files[schema.Tickets]), idKeys[tt.format][schema.Tickets])
+				header := map[string]bool{}
+				for _, row := range rows {
+					for k := range row {
+						header[k] = true
+					}
+					break
+				}
+				for _, u := range res.Records(schema.Users) {
+					raw := rawOf(t, u)
+					if len(raw) < 2 {
+						t.Errorf("user %s: raw %v holds less than its id and name", u.SourceID(), raw)
+					}
+					for k, v := range raw {
+						top, _, _ := strings.Cut(k, ".")
+						if !header[top] {
+							t.Errorf("user %s: raw %s = %v is not a column of the tickets file", u.SourceID(), k, v)
+						}
+						if (k == "Requester" || k == "Assignee" || k == "requester.id" || k == "assignee_id") && fmt.Sprint(v) != u.SourceID() {
+							t.Errorf("user %s: raw %s = %v, not its id", u.SourceID(), k, v)
+						}
 					}
 				}
 			}

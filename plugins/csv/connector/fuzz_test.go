@@ -63,6 +63,9 @@ func FuzzJSONL(f *testing.F) {
 		`{"subject": "trunc` + "\n" + `{"subject": "caf` + "\xe9\"}\n",
 		`{"subject": "` + strings.Repeat("long ", 600) + `"}` + "\n{}\n",
 		`{"requester": {"id": 5}, "requester_id": null, "cc_ids": [1, "2", null]}`,
+		// Users named again, with a bad time first, then a good one.
+		`{"requester": {"id": 5, "since": "soon"}}` + "\n" + `{"requester": {"id": 5, "since": "2024-01-01T00:00:00Z"}}` + "\n" +
+			`{"requester": {"id": [5]}}` + "\n" + `{"requester": {"id": 6}}` + "\n" + `{"requester": {"id": 5, "email": "X@Y"}}` + "\n",
 		// A line over the bound that the file ends without a line end.
 		`{"subject": "` + strings.Repeat("x", 3*fuzzMaxRow),
 	}
@@ -70,8 +73,11 @@ func FuzzJSONL(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Rows name users too, so that a resume from the middle learns
+		// the users before it.
 		cfg := jsonOf(t, map[string]any{"checkpoint_every": 1, "files": map[string]any{"tickets": map[string]any{
 			"path": "fuzz.jsonl", "columns": map[string]string{"id": ""}, "custom_fields": []string{"tags", "requester.id"},
+			"users_from_ticket": []any{map[string]any{"columns": map[string]string{"id": "requester.id", "email": "requester.email", "created_at": "requester.since"}}},
 		}}})
 		fuzzStream(t, cfg, data, func(line []byte) bool {
 			return len(bytes.TrimSpace(bytes.TrimPrefix(line, []byte("\uFEFF")))) == 0

@@ -144,6 +144,17 @@ func wantUser(t testing.TB, u *csvtest.User) schema.Record {
 		Active: u.Active, Suspended: u.Suspended, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, CustomFields: custom}
 }
 
+// wantTicketUser is a user as a ticket row of a UsersFromTicket export
+// carries it: a requester with its details, an agent with its name and
+// email; the rest takes the defaults.
+func wantTicketUser(t testing.TB, u *csvtest.User) schema.Record {
+	if u.Agent {
+		return &schema.User{ID: u.ID, Role: schema.RoleAgent, Name: u.Name, Email: u.Email, Active: true}
+	}
+	return &schema.User{ID: u.ID, Role: schema.RoleEndUser, Name: u.Name, Email: u.Email, Phone: u.Phone, OrganizationID: u.OrganizationID,
+		Active: true, CreatedAt: u.CreatedAt, CustomFields: jsonOf(t, map[string]string{"Plan": u.Plan})}
+}
+
 func wantTicket(t testing.TB, tk *csvtest.Ticket) schema.Record {
 	custom := map[string]string{"Channel": tk.Channel}
 	if tk.Product != "" {
@@ -165,8 +176,14 @@ func wantRecords(t testing.TB, e *csvtest.Export) map[string][]schema.Record {
 	for _, o := range e.Organizations {
 		out[schema.Organizations] = append(out[schema.Organizations], wantOrganization(t, o))
 	}
-	for _, u := range e.Users {
-		out[schema.Users] = append(out[schema.Users], wantUser(t, u))
+	if tu := e.TicketUsers(); tu != nil {
+		for _, u := range tu {
+			out[schema.Users] = append(out[schema.Users], wantTicketUser(t, u))
+		}
+	} else {
+		for _, u := range e.Users {
+			out[schema.Users] = append(out[schema.Users], wantUser(t, u))
+		}
 	}
 	for _, tk := range e.Tickets {
 		out[schema.Tickets] = append(out[schema.Tickets], wantTicket(t, tk))

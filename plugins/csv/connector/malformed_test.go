@@ -25,16 +25,18 @@ func TestMalformedRows(t *testing.T) {
 		csvtest.BadNotObject:   "a JSON array, not a JSON object",
 		csvtest.BadInvalidJSON: "not a valid JSON object",
 		csvtest.BadNested:      "a JSON object where a value belongs",
+		csvtest.BadUserTime:    "(created_at): \"not a time\" is not a time",
 	}
 	tests := []struct {
-		format string
-		single bool
+		format        string
+		single, users bool
 	}{
-		{csvtest.CSV, false}, {csvtest.JSONL, false}, {csvtest.CSV, true}, {csvtest.JSONL, true},
+		{csvtest.CSV, false, false}, {csvtest.JSONL, false, false}, {csvtest.CSV, true, false}, {csvtest.JSONL, true, false},
+		{csvtest.CSV, true, true}, {csvtest.JSONL, true, true},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s single=%v", tt.format, tt.single), func(t *testing.T) {
-			e, w := writeExport(t, csvtest.Options{Seed: 5, Tickets: 90, SingleFile: tt.single, Malformed: 12}, tt.format)
+		t.Run(fmt.Sprintf("%s single=%v users=%v", tt.format, tt.single, tt.users), func(t *testing.T) {
+			e, w := writeExport(t, csvtest.Options{Seed: 5, Tickets: 90, SingleFile: tt.single, UsersFromTicket: tt.users, Malformed: 12}, tt.format)
 			res := read(t, withConfig(t, w.Config, map[string]any{"checkpoint_every": 10}), nil, nil)
 
 			kinds := map[string]bool{}
@@ -67,7 +69,7 @@ func TestMalformedRows(t *testing.T) {
 			for key, reason := range errs {
 				t.Errorf("an unexpected record error %s: %s", key, reason)
 			}
-			if len(kinds) < 6 {
+			if len(kinds) < 6 || tt.users && !kinds[csvtest.BadUserTime] {
 				t.Errorf("only %d kinds of malformed rows were injected: %v", len(kinds), kinds)
 			}
 			want := wantRecords(t, e)

@@ -65,6 +65,9 @@ type binding[R schema.Record] struct {
 	values map[string]string
 	def    string
 	hasDef bool
+	// lower lower-cases the value: a reference to a user whose id is its
+	// email in lower case (users_from_ticket without an id column).
+	lower bool
 }
 
 // outcome is one record a row brought, or why it could not.
@@ -185,6 +188,12 @@ func fill[R schema.Record](r R, row rowData, binds []binding[R], p parser) error
 			v, err = p.parse(b.kind, b.name, c.text, b.values)
 		}
 		if err == nil {
+			if b.lower {
+				v.text = strings.ToLower(v.text)
+				for i, it := range v.list {
+					v.list[i] = strings.ToLower(it)
+				}
+			}
 			err = b.set(r, v)
 		}
 		if err != nil {
@@ -289,11 +298,36 @@ func (m *mapper[R]) mapRow(row rowData, line int64, out []outcome) []outcome {
 	return append(out, outcome{stream: m.stream, rec: r, id: id})
 }
 
-// ticketMapper maps a ticket row into the ticket and the comments its
-// columns hold.
+// ticketMapper maps a ticket row into the ticket, the comments its
+// columns hold, and the users they name.
 type ticketMapper struct {
 	*mapper[*schema.Ticket]
 	comments []*ticketComment
+	users    []*ticketUser
+	// seen holds the id of every user this read emitted (or learned, on a
+	// resume, that the rows before its cursor emitted): a user comes once.
+	// It grows with the distinct users, never with rows.
+	seen map[string]struct{}
+	// carried counts the users of the rows before the cursor when the read
+	// did not rebuild seen because no row follows: the cursor it writes
+	// must still count them.
+	carried int64
+	scratch []outcome
+}
+
+// ticketUser makes one user from a ticket row's columns.
+type ticketUser struct {
+	rt    recordType[*schema.User]
+	binds []binding[*schema.User]
+	p     parser
+	// key is the index in binds of the column the user's id is read from:
+	// the id column, or the email one when fromEmail.
+	key       int
+	fromEmail bool
+	custom    []colRef
+	// rawCols are the source columns the user is made from: its raw
+	// record.
+	rawCols []colRef
 }
 
 // ticketComment makes one comment from a ticket row's columns.
@@ -337,13 +371,177 @@ func newTicketMapper(s *settings, src columnSource) (*ticketMapper, []error) {
 		}
 		tm.comments = append(tm.comments, tc)
 	}
+	// The ticket's references to an email column that is a user's id are
+	// lower-cased as the id is, so that they name the user.
+	fold := map[string]bool{}
+	for i, tu := range s.users {
+		prefix := fmt.Sprintf("users_from_ticket[%d].", i)
+		u, errs := newTicketUser(tu, s, src, prefix)
+		problems = append(problems, errs...)
+		if u == nil {
+			continue
+		}
+		if u.fromEmail {
+			fold[u.binds[u.key].source] = true
+		}
+		tm.users = append(tm.users, u)
+	}
+	if len(s.users) > 0 {
+		tm.seen = map[string]struct{}{}
+	}
+	for i := range m.binds {
+		switch b := &m.binds[i]; b.name {
+		case "requester_id", "submitter_id", "assignee_id", "cc_ids":
+			b.lower = fold[b.source]
+		}
+	}
+	for _, tc := range tm.comments {
+		for i := range tc.binds {
+			if b := &tc.binds[i]; b.name == "author_id" {
+				b.lower = fold[b.source]
+			}
+		}
+	}
 	return tm, problems
+}
+
+// newTicketUser binds a users_from_ticket entry to the file's columns; nil
+// when its key column is not in the file.
+func newTicketUser(tu TicketUser, s *settings, src columnSource, prefix string) (*ticketUser, []error) {
+	rt := userType()
+	// A user takes only the columns its entry names: not a ticket column
+	// that happens to be called name.
+	binds, problems := bindColumns(rt, src, tu.Columns, tu.Defaults, tu.Values, prefix, false)
+	u := &ticketUser{rt: rt, binds: binds, p: s.parser(), key: -1}
+	keyCol := "id"
+	if tu.Columns["id"] == "" {
+		keyCol, u.fromEmail = "email", true
+	}
+	addRaw := func(ref colRef) {
+		if !slices.ContainsFunc(u.rawCols, func(r colRef) bool { return r.name == ref.name }) {
+			u.rawCols = append(u.rawCols, ref)
+		}
+	}
+	for i, b := range binds {
+		if b.name == keyCol && b.source != "" {
+			u.key = i
+		}
+		if b.source != "" {
+			addRaw(b.ref)
+		}
+	}
+	for _, name := range tu.CustomFields {
+		ref, ok := src.ref(name)
+		if !ok {
+			problems = append(problems, fmt.Errorf("%scustom_fields: %s", prefix, src.describe(name)))
+			continue
+		}
+		u.custom = append(u.custom, ref)
+		addRaw(ref)
+	}
+	if u.key < 0 {
+		// bindColumns said the column is missing.
+		return nil, problems
+	}
+	return u, problems
+}
+
+// mapUsers appends the users the row names that this read has not
+// emitted yet, or why one cannot be read. The ticket's own outcome does
+// not matter: a user exists whether or not its ticket reads.
+func (m *ticketMapper) mapUsers(row rowData, line int64, out []outcome) []outcome {
+	for _, tu := range m.users {
+		id, err := tu.idOf(row)
+		switch {
+		case err != nil:
+			out = append(out, outcome{stream: schema.Users, id: loc(m.display, line), err: err})
+			continue
+		case id == "":
+			continue
+		}
+		if _, ok := m.seen[id]; ok {
+			continue
+		}
+		u, err := tu.user(row, id)
+		if err != nil {
+			// Not seen: the next row that names the user tries again.
+			out = append(out, outcome{stream: schema.Users, id: id, err: err})
+			continue
+		}
+		// A clone: the id is a slice of the row's text, which would stay
+		// in memory with it.
+		m.seen[strings.Clone(id)] = struct{}{}
+		out = append(out, outcome{stream: schema.Users, rec: u, id: id})
+	}
+	return out
+}
+
+// usersSeen is how many users the rows up to the last one mapped brought.
+func (m *ticketMapper) usersSeen() int64 {
+	return m.carried + int64(len(m.seen))
+}
+
+// forgetUsers empties the set, for a read that starts again at the first
+// row.
+func (m *ticketMapper) forgetUsers() {
+	clear(m.seen)
+	m.carried = 0
+}
+
+// idOf reads the user's id from the row: the id column, or the email in
+// lower case; "" when the row names no user.
+func (tu *ticketUser) idOf(row rowData) (string, error) {
+	b := &tu.binds[tu.key]
+	c, err := row.cell(b.ref)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%s: %w", b.where(b.source), err)
+	case c.isList:
+		return "", fmt.Errorf("%s: a JSON array where one value belongs", b.where(b.source))
+	case c.empty():
+		return "", nil
+	}
+	// As fill reads the column, so that the id is the record's.
+	v, err := tu.p.parse(b.kind, b.name, c.text, b.values)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", b.where(b.source), err)
+	}
+	if tu.fromEmail {
+		return strings.ToLower(v.text), nil
+	}
+	return v.text, nil
+}
+
+// user makes the user of id from the row.
+func (tu *ticketUser) user(row rowData, id string) (*schema.User, error) {
+	u := tu.rt.new()
+	if err := fill(u, row, tu.binds, tu.p); err != nil {
+		return nil, err
+	}
+	u.ID = id
+	var custom json.RawMessage
+	if len(tu.custom) > 0 {
+		if obj, ok := appendObject(nil, row, tu.custom); ok {
+			custom = obj
+		}
+	}
+	size := 2
+	for _, ref := range tu.rawCols {
+		v, _ := row.cell(ref)
+		size += len(ref.name) + len(v.text) + len(v.text)/8 + 6
+	}
+	raw, _ := appendObject(make([]byte, 0, size), row, tu.rawCols)
+	if err := tu.rt.finish(u, custom, raw); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 func (m *ticketMapper) mapRow(row rowData, line int64, out []outcome) []outcome {
 	t, id, err := m.record(row, line)
 	if err != nil {
-		return append(out, outcome{stream: schema.Tickets, id: id, err: err})
+		out = append(out, outcome{stream: schema.Tickets, id: id, err: err})
+		return m.mapUsers(row, line, out)
 	}
 	out = append(out, outcome{stream: schema.Tickets, rec: t, id: id})
 	for _, tc := range m.comments {
@@ -355,7 +553,14 @@ func (m *ticketMapper) mapRow(row rowData, line int64, out []outcome) []outcome 
 			out = append(out, outcome{stream: schema.Comments, rec: c, id: c.ID})
 		}
 	}
-	return out
+	return m.mapUsers(row, line, out)
+}
+
+// learn maps the row's users as mapRow would and drops them: a
+// resumed read learns which users the rows before its cursor brought.
+func (m *ticketMapper) learn(row rowData, line int64) {
+	m.scratch = m.mapUsers(row, line, m.scratch[:0])
+	clear(m.scratch) // let the records go
 }
 
 // comment makes the comment, or nil when the row's body columns are empty.
@@ -409,6 +614,16 @@ func namedColumns(s *settings) []namedColumn {
 			if cs.columns[k] != "" {
 				out = append(out, namedColumn{fmt.Sprintf("comments_from_ticket[%d].columns.%s", i, k), cs.columns[k]})
 			}
+		}
+	}
+	for i, tu := range s.users {
+		for _, k := range slices.Sorted(maps.Keys(tu.Columns)) {
+			if tu.Columns[k] != "" {
+				out = append(out, namedColumn{fmt.Sprintf("users_from_ticket[%d].columns.%s", i, k), tu.Columns[k]})
+			}
+		}
+		for _, c := range tu.CustomFields {
+			out = append(out, namedColumn{fmt.Sprintf("users_from_ticket[%d].custom_fields", i), c})
 		}
 	}
 	return out

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/ferryhq/ferry/sdk/schema"
 	"github.com/ferryhq/ferry/sdk/source"
@@ -46,6 +47,11 @@ type fileCursor struct {
 	// Mapping fingerprints the file's config: under another mapping, the
 	// rows already read would come out differently.
 	Mapping string `json:"mapping"`
+	// Users is how many distinct users (users_from_ticket) the rows before
+	// Offset brought. A resumed read learns them again from those rows and
+	// checks it finds as many: the cursor carries a count, not the users,
+	// so that it stays small however many there are.
+	Users int64 `json:"users,omitempty"`
 }
 
 // emitter is what a read sends to: *source.Emitter, or a test's recorder.
@@ -58,27 +64,41 @@ type emitter interface {
 }
 
 // fileStream reads one export file as one canonical stream, and the
-// comments its rows hold when it is the tickets file.
+// comments and users its rows hold when it is the tickets file.
 type fileStream struct {
 	s      *settings
 	maxRow int64
 }
 
 // Info describes the stream: its cursor follows the file position, and a
-// tickets file with comments_from_ticket also emits comments.
+// tickets file with comments_from_ticket also emits comments, one with
+// users_from_ticket users.
 func (st *fileStream) Info() source.StreamInfo {
 	info := source.StreamInfo{Name: st.s.stream, CursorField: cursorField}
 	if len(st.s.comments) > 0 {
-		info.Emits = []string{schema.Comments}
+		info.Emits = append(info.Emits, schema.Comments)
+	}
+	if len(st.s.users) > 0 {
+		info.Emits = append(info.Emits, schema.Users)
 	}
 	return info
 }
 
 // Read streams the file from cursor (nil: from its first row), in constant
-// memory. Every CheckpointEvery rows, and at the end, it checkpoints the
-// position after the last row. A file that changed since the cursor was
-// written (smaller, a different start, or another mapping) is read again
-// from its first row.
+// memory but for the ids of the users a tickets file's rows bring (see
+// TicketUser). Every CheckpointEvery rows, and at the end, it checkpoints
+// the position after the last row. A file that changed since the cursor
+// was written (smaller, a different start, another mapping, or rows before
+// the cursor that are not the ones read then) is read again from its first
+// row.
+//
+// Users are emitted at the first row that names them, so a read resumed
+// from a cursor must know which users the rows before it brought: it
+// parses those rows again first, emitting nothing (learnUsers). That keeps
+// a resumed read exact (the records after the checkpoint, no more) with a
+// cursor of constant size, at the cost of a parse of the file up to the
+// cursor; a read from the end of the file, a delta read of an unchanged
+// file, costs nothing.
 //
 // Progress counts rows: done is the rows read so far in this read, total
 // an estimate of the rows this read will have read, from the bytes left
@@ -145,8 +165,10 @@ const (
 type chunk struct {
 	outs []outcome
 	rows int64
-	// end is the position after the chunk's last row.
-	end position
+	// end is the position after the chunk's last row, and users the
+	// distinct users the rows up to it brought.
+	end   position
+	users int64
 	// checkpoint asks for a checkpoint at end; last says no chunk follows.
 	checkpoint, last bool
 	// err ends the read.
@@ -170,9 +192,14 @@ func (st *fileStream) readFrom(ctx context.Context, f io.ReadSeeker, size int64,
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.display, err)
 	}
-	from, err := st.resume(log, f, size, cursor, src.start())
+	from, users, err := st.resume(log, f, size, cursor, src.start())
 	if err != nil {
 		return err
+	}
+	if tm, ok := m.(*ticketMapper); ok && len(tm.users) > 0 && from != src.start() {
+		if from, err = st.learnUsers(ctx, log, src, tm, from, users, size); err != nil {
+			return err
+		}
 	}
 	if err := src.seek(from); err != nil {
 		return err
@@ -223,7 +250,9 @@ type committer struct {
 	// saved the position of the last checkpoint.
 	from, at, saved position
 	done, pending   int64
-	finished        bool
+	// users is the distinct users the rows up to at brought.
+	users    int64
+	finished bool
 }
 
 func (cm *committer) consume(c *chunk) error {
@@ -247,7 +276,7 @@ func (cm *committer) consume(c *chunk) error {
 	before := cm.done
 	cm.done += c.rows
 	cm.pending += c.rows
-	cm.at = c.end
+	cm.at, cm.users = c.end, c.users
 	switch {
 	case c.last:
 		cm.finished = true
@@ -264,7 +293,7 @@ func (cm *committer) consume(c *chunk) error {
 }
 
 func (cm *committer) checkpoint(final bool) error {
-	data, err := json.Marshal(fileCursor{Offset: cm.at.offset, Line: cm.at.line, Size: max(cm.size, cm.at.offset), HeadBytes: cm.headLen, Head: cm.head, Mapping: cm.s.mapping})
+	data, err := json.Marshal(fileCursor{Offset: cm.at.offset, Line: cm.at.line, Size: max(cm.size, cm.at.offset), HeadBytes: cm.headLen, Head: cm.head, Mapping: cm.s.mapping, Users: cm.users})
 	if err != nil {
 		return fmt.Errorf("encode the cursor of %s: %w", cm.s.display, err)
 	}
@@ -288,7 +317,13 @@ func (cm *committer) progress(final bool) error {
 func (st *fileStream) produce(ctx context.Context, src rowSource, m rowMapper, send func(*chunk) bool) {
 	s := st.s
 	c := &chunk{}
+	// The users the rows so far brought, for the cursor; read here, where
+	// the rows are mapped, as the committer runs on another goroutine.
+	tm, _ := m.(*ticketMapper)
 	next := func() bool {
+		if tm != nil {
+			c.users = tm.usersSeen()
+		}
 		ok := send(c)
 		c = &chunk{outs: make([]outcome, 0, len(c.outs))}
 		return ok && ctx.Err() == nil
@@ -344,35 +379,97 @@ func estimate(done, from, at, size int64) int64 {
 // resume decides where a read starts: after the cursor when it was written
 // for this file and mapping, else at the first row. Reading a file again
 // is always safe (staging replaces records by id); resuming a changed one
-// is not, so any doubt reads it again.
-func (st *fileStream) resume(log *slog.Logger, f io.ReadSeeker, size int64, cursor []byte, first position) (position, error) {
+// is not, so any doubt reads it again. users is the cursor's count of the
+// users the rows before it brought.
+func (st *fileStream) resume(log *slog.Logger, f io.ReadSeeker, size int64, cursor []byte, first position) (_ position, users int64, _ error) {
 	if len(cursor) == 0 {
-		return first, nil
+		return first, 0, nil
 	}
 	var c fileCursor
 	if err := json.Unmarshal(cursor, &c); err != nil {
 		log.Warn("the resume cursor is not one this connector writes: reading the file from its first row", "cursor", string(cursor))
-		return first, nil
+		return first, 0, nil
 	}
 	switch {
 	case c.Mapping != st.s.mapping:
 		log.Info("the file's config changed since the last read: reading it again from its first row")
 	case size < c.Size:
 		log.Info("the file is smaller than at the last read, so it was replaced: reading it again from its first row", "size", size, "was", c.Size)
-	case c.Offset < first.offset || c.Offset > size || c.Line < first.line || c.HeadBytes < 0 || c.HeadBytes > size:
+	case c.Offset < first.offset || c.Offset > size || c.Line < first.line || c.HeadBytes < 0 || c.HeadBytes > size || c.Users < 0:
 		log.Warn("the resume cursor does not fit the file: reading it again from its first row", "cursor", string(cursor))
 	default:
 		head, err := fingerprint(f, c.HeadBytes)
 		if err != nil {
-			return position{}, fmt.Errorf("%s: %w", st.s.display, err)
+			return position{}, 0, fmt.Errorf("%s: %w", st.s.display, err)
 		}
 		if head != c.Head {
 			log.Info("the start of the file changed since the last read, so it was replaced: reading it again from its first row", "compared_bytes", c.HeadBytes)
-			return first, nil
+			return first, 0, nil
 		}
-		return position{offset: c.Offset, line: c.Line}, nil
+		return position{offset: c.Offset, line: c.Line}, c.Users, nil
 	}
-	return first, nil
+	return first, 0, nil
+}
+
+// learnCheckEvery is how many rows learnUsers reads between looks at its
+// context.
+const learnCheckEvery = 1024
+
+// learnUsers reads the rows before from again, emitting nothing, so that
+// tm knows the users they brought and emits none of them again: a user
+// comes at the first row that names it, and a resumed read must not bring
+// one the rows before its cursor brought. want is the cursor's count of
+// those users. It returns where the read starts: from, or the first row
+// when the rows before from are not the ones the cursor was written after
+// (from is not between rows, or they bring another number of users), as
+// when the file was edited past the part its fingerprint covers.
+//
+// The cost is a parse of the file up to from (the user columns are mapped
+// only at a user's first row), which is why a read with nothing after its
+// cursor skips it.
+func (st *fileStream) learnUsers(ctx context.Context, log *slog.Logger, src rowSource, tm *ticketMapper, from position, want, size int64) (position, error) {
+	first := src.start()
+	if from.offset >= size {
+		// No row follows, so none can name a user; the cursor this read
+		// writes still counts the users before it.
+		tm.carried = want
+		return from, nil
+	}
+	began := time.Now()
+	if err := src.seek(first); err != nil {
+		return position{}, err
+	}
+	var rows int64
+	for src.pos().offset < from.offset {
+		if rows%learnCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return position{}, fmt.Errorf("learn the users before the cursor in %s: %w", st.s.display, err)
+			}
+		}
+		row, line, err := src.next()
+		var re *rowError
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.As(err, &re) {
+			rows++
+			continue
+		}
+		if err != nil {
+			return position{}, fmt.Errorf("learn the users before the cursor: %w", err)
+		}
+		tm.learn(row, line)
+		rows++
+	}
+	if at := src.pos(); at != from || tm.usersSeen() != want {
+		log.Info("the rows before the resume cursor are not the ones read then, so the file was edited: reading it again from its first row",
+			"cursor_offset", from.offset, "row_end", at.offset, "users", tm.usersSeen(), "cursor_users", want)
+		tm.forgetUsers()
+		return first, nil
+	}
+	log.Info("learned the users the rows before the resume cursor brought, so that none comes twice",
+		"rows", rows, "bytes", from.offset-first.offset, "users", want, "took", time.Since(began).Round(time.Millisecond))
+	return from, nil
 }
 
 // fingerprint is the SHA-256 of f's first n bytes.

@@ -185,3 +185,74 @@ func TestConfigReadsAsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestUsersFromTicket: a UsersFromTicket export is one tickets file whose
+// rows carry their users, the same details in every row naming one; the
+// streamed writer writes it as Generate does; a BadUserTime row is a bad
+// row of tickets and one of users.
+func TestUsersFromTicket(t *testing.T) {
+	for _, format := range []string{CSV, JSONL} {
+		opts := Options{Seed: 4, Tickets: 75, UsersFromTicket: true, Malformed: 7}
+		e := Generate(opts)
+		w, err := e.Write(t.TempDir(), format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := w.Files["users"]; ok || w.Files["comments"] != "" {
+			t.Errorf("%s: wrote %v: want no users or comments file", format, w.Files)
+		}
+		if !strings.Contains(string(w.Config), "users_from_ticket") {
+			t.Errorf("%s: the config has no users_from_ticket", format)
+		}
+		users := e.TicketUsers()
+		seen := map[string]bool{}
+		for _, u := range users {
+			if seen[u.ID] {
+				t.Errorf("%s: user %s listed twice", format, u.ID)
+			}
+			seen[u.ID] = true
+		}
+		if len(users) == 0 || users[0].ID != e.Tickets[0].RequesterID {
+			t.Errorf("%s: %d users: want the first ticket's requester first", format, len(users))
+		}
+		data, err := os.ReadFile(filepath.Join(w.Dir, w.Files["tickets"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u := users[0]; !strings.Contains(string(data), u.Name) || !strings.Contains(string(data), u.Email) {
+			t.Errorf("%s: the tickets file does not carry %s's name and email", format, u.ID)
+		}
+		var userRows, ticketRows int
+		for _, bad := range w.Malformed {
+			if bad.File == w.Files["tickets"] {
+				ticketRows++
+			}
+			if bad.Kind == BadUserTime {
+				userRows++
+				if bad.Stream != "users" || !strings.HasPrefix(bad.ID, "bad-user-") {
+					t.Errorf("%s: %+v", format, bad)
+				}
+			}
+		}
+		if userRows != 1 || ticketRows != 8 {
+			t.Errorf("%s: %d bad rows in the tickets file, %d of users: want 7 rows, one with a user's too", format, ticketRows, userRows)
+		}
+
+		streamed, err := WriteTickets(t.TempDir(), format, 75, Options{Seed: 4, UsersFromTicket: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clean, err := Generate(Options{Seed: 4, Tickets: 75, UsersFromTicket: true}).Write(t.TempDir(), format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, _ := os.ReadFile(filepath.Join(clean.Dir, clean.Files["tickets"]))
+		y, _ := os.ReadFile(filepath.Join(streamed.Dir, streamed.Files["tickets"]))
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s: WriteTickets and Generate(...).Write wrote different tickets", format)
+		}
+	}
+	if Generate(Options{Seed: 4, Tickets: 5, SingleFile: true}).TicketUsers() != nil {
+		t.Error("TicketUsers of an export without users_from_ticket")
+	}
+}

@@ -41,6 +41,13 @@ type Options struct {
 	// its resolution; there is no comments file, and the config turns
 	// those columns into comments.
 	SingleFile bool
+	// UsersFromTicket writes a single-file export (it implies SingleFile)
+	// whose ticket rows also carry their requester's name, email, phone,
+	// plan and sign-up time and their assignee's name and email, and no
+	// users file: the config makes users of those columns
+	// (users_from_ticket). Export.TicketUsers lists the users a correct
+	// read brings.
+	UsersFromTicket bool
 	// Malformed is the number of malformed rows injected into each file,
 	// spread between the good rows (Written.Malformed says where).
 	Malformed int
@@ -60,6 +67,9 @@ func (o Options) withDefaults() Options {
 	def(&o.Agents, 5)
 	def(&o.Organizations, 6)
 	def(&o.MaxReplies, 3)
+	if o.UsersFromTicket {
+		o.SingleFile = true
+	}
 	if o.End.IsZero() {
 		o.End = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	}
@@ -148,6 +158,33 @@ const (
 	DescriptionSuffix = "description"
 	ResolutionSuffix  = "resolution"
 )
+
+// TicketUsers are the users the ticket rows of a UsersFromTicket export
+// name, each once, in the order a read meets them first: each ticket's
+// requester, then its assignee. The rows carry a requester's ID, name,
+// email, phone, organization, plan and created time, and an assignee's
+// ID, name and email: a user read from them has those, and the defaults
+// for the rest. Nil for other exports.
+func (e *Export) TicketUsers() []*User {
+	if !e.opts.UsersFromTicket {
+		return nil
+	}
+	byID := make(map[string]*User, len(e.Users))
+	for _, u := range e.Users {
+		byID[u.ID] = u
+	}
+	var out []*User
+	seen := map[string]bool{}
+	for _, t := range e.Tickets {
+		for _, id := range []string{t.RequesterID, t.AssigneeID} {
+			if id != "" && !seen[id] {
+				seen[id] = true
+				out = append(out, byID[id])
+			}
+		}
+	}
+	return out
+}
 
 // Generate builds an export deterministically from opts.
 func Generate(opts Options) *Export {

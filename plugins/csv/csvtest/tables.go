@@ -2,6 +2,7 @@ package csvtest
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,8 +122,15 @@ func (w *writer) users(users []*User) error {
 
 func (w *writer) tickets(n int, ticket func(i int) *Ticket) error {
 	t := table{stream: "tickets", n: n}
-	single := w.opts.SingleFile
+	single, users := w.opts.SingleFile, w.opts.UsersFromTicket
 	cfg := map[string]any{"custom_fields": []string{"Product", "Channel"}}
+	// person is a ticket's requester or assignee, or an empty one for none.
+	person := func(id string) *User {
+		if u := w.people[id]; u != nil {
+			return u
+		}
+		return &User{}
+	}
 	if w.format == CSV {
 		ist := kolkata()
 		at := func(v time.Time) string {
@@ -136,12 +144,19 @@ func (w *writer) tickets(n int, ticket func(i int) *Ticket) error {
 		if single {
 			t.header = append(t.header, "Description", "Resolution", "Resolved")
 		}
+		if users {
+			t.header = append(t.header, "Requester Name", "Requester Email", "Requester Phone", "Plan", "Requester Since", "Assignee Name", "Assignee Email")
+		}
 		t.csvRow = func(i int) []string {
 			tk := ticket(i)
 			row := []string{tk.ID, tk.Subject, labels[tk.Status], tk.Priority, tk.Type, tk.RequesterID, tk.SubmitterID, tk.AssigneeID, tk.GroupID, tk.OrganizationID,
 				strings.Join(tk.Tags, ";"), strings.Join(tk.CCIDs, ";"), tk.Product, tk.Channel, at(tk.CreatedAt), at(tk.UpdatedAt)}
 			if single {
 				row = append(row, tk.Description, tk.Resolution, at(tk.ResolvedAt))
+			}
+			if users {
+				req, asg := person(tk.RequesterID), person(tk.AssigneeID)
+				row = append(row, req.Name, req.Email, req.Phone, req.Plan, at(req.CreatedAt), asg.Name, asg.Email)
 			}
 			return row
 		}
@@ -156,10 +171,31 @@ func (w *writer) tickets(n int, ticket func(i int) *Ticket) error {
 				map[string]any{"id_suffix": ResolutionSuffix, "columns": map[string]string{"body_text": "Resolution", "author_id": "Assignee", "created_at": "Resolved"}},
 			}
 		}
+		if users {
+			cfg["users_from_ticket"] = []any{
+				map[string]any{"columns": map[string]string{"id": "Requester", "name": "Requester Name", "email": "Requester Email", "phone": "Requester Phone",
+					"organization_id": "organization_id", "created_at": "Requester Since"}, "custom_fields": []string{"Plan"}},
+				map[string]any{"columns": map[string]string{"id": "Assignee", "name": "Assignee Name", "email": "Assignee Email"}, "defaults": map[string]string{"role": "agent"}},
+			}
+		}
 		t.kinds = []string{BadBareQuote, BadFieldCount, BadTime, BadUTF8, BadMissingID, BadStrayQuote}
+		if users {
+			t.kinds = append(t.kinds, BadUserTime)
+		}
 		t.bad = func(k int, kind string) badLine {
 			row := make([]string, len(t.header))
 			row[0], row[1], row[2], row[5], row[13], row[14] = fmt.Sprintf("bad-ticket-%d", k), "Malformed", "Open", "200001", "Email", "2024-01-01 10:00:00"
+			if users {
+				// The row's requester would be a user made of these
+				// columns, empty here: name none.
+				row[5] = ""
+			}
+			if kind == BadUserTime {
+				user := fmt.Sprintf("bad-user-%d", k)
+				since := slices.Index(t.header, "Requester Since")
+				row[0], row[5], row[since] = "", user, "not a time"
+				return badLine{text: csvLine(row), userID: user}
+			}
 			return badCSV(row, 0, 1, 14, -1, kind)
 		}
 	} else {
@@ -185,9 +221,28 @@ func (w *writer) tickets(n int, ticket func(i int) *Ticket) error {
 				}
 				o = append(o, field{"description", tk.Description}, field{"resolution", orNil(tk.Resolution)}, field{"resolved_at", resolved})
 			}
+			if users {
+				req := person(tk.RequesterID)
+				// The requester's object has its details; the plan is a
+				// key of the ticket's, as exports flatten some.
+				i := slices.IndexFunc(o, func(f field) bool { return f.key == "requester" })
+				o[i].value = object{{"id", num(tk.RequesterID)}, {"name", req.Name}, {"email", req.Email}, {"phone", orNil(req.Phone)}, {"since", rfc3339(req.CreatedAt)}}
+				o = append(o, field{"Plan", req.Plan})
+				if tk.AssigneeID != "" {
+					asg := person(tk.AssigneeID)
+					o = append(o, field{"assignee", object{{"name", asg.Name}, {"email", asg.Email}}})
+				}
+			}
 			return o
 		}
 		cfg["columns"] = map[string]string{"requester_id": "requester.id"}
+		if users {
+			cfg["users_from_ticket"] = []any{
+				map[string]any{"columns": map[string]string{"id": "requester.id", "name": "requester.name", "email": "requester.email", "phone": "requester.phone",
+					"organization_id": "organization_id", "created_at": "requester.since"}, "custom_fields": []string{"Plan"}},
+				map[string]any{"columns": map[string]string{"id": "assignee_id", "name": "assignee.name", "email": "assignee.email"}, "defaults": map[string]string{"role": "agent"}},
+			}
+		}
 		if single {
 			cfg["comments_from_ticket"] = []any{
 				map[string]any{"id_suffix": DescriptionSuffix, "columns": map[string]string{"body_text": "description", "author_id": "requester.id"}},
@@ -195,8 +250,20 @@ func (w *writer) tickets(n int, ticket func(i int) *Ticket) error {
 			}
 		}
 		t.kinds = []string{BadNotObject, BadInvalidJSON, BadTime, BadUTF8, BadMissingID, BadNested}
+		if users {
+			t.kinds = append(t.kinds, BadUserTime)
+		}
 		t.bad = func(k int, kind string) badLine {
 			good := object{{"id", fmt.Sprintf("bad-ticket-%d", k)}, {"subject", "Malformed"}, {"created_at", "2024-01-01T00:00:00Z"}}
+			if kind == BadUserTime {
+				user := fmt.Sprintf("bad-user-%d", k)
+				bad := append(good[1:], field{"requester", object{{"id", user}, {"since", "not a time"}}})
+				line, err := bad.appendTo(nil)
+				if err != nil {
+					panic(err)
+				}
+				return badLine{text: string(line), userID: user}
+			}
 			return badJSON(good, "subject", "created_at", "", kind)
 		}
 	}

@@ -59,6 +59,11 @@ const (
 	BadNotObject   = "not an object" // JSON Lines: an array where an object belongs
 	BadInvalidJSON = "invalid JSON"  // JSON Lines: a truncated object
 	BadNested      = "nested object" // JSON Lines: an object where a value belongs
+	// BadUserTime is a ticket row (UsersFromTicket) whose requester's
+	// created time is not a time. The row has no ticket id either, so that
+	// it brings no ticket: it is two bad rows, a BadMissingID of tickets
+	// and a BadUserTime of users.
+	BadUserTime = "bad user time"
 )
 
 // How the CSV files write times.
@@ -76,20 +81,20 @@ func kolkata() *time.Location { return time.FixedZone("IST", 5*3600+1800) }
 // stream (no comments file for a single-file export), and the config that
 // reads them.
 func (e *Export) Write(dir, format string) (*Written, error) {
-	w := &writer{dir: dir, format: format, opts: e.opts, files: map[string]any{}, written: &Written{Dir: dir, Files: map[string]string{}}}
+	w := &writer{dir: dir, format: format, opts: e.opts, files: map[string]any{}, written: &Written{Dir: dir, Files: map[string]string{}}, people: people(e.Users)}
 	if format != CSV && format != JSONL {
 		return nil, fmt.Errorf("write export: format %q: want %s or %s", format, CSV, JSONL)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("write export: %w", err)
 	}
-	steps := []func() error{
-		func() error { return w.organizations(e.Organizations) },
-		func() error { return w.users(e.Users) },
-		func() error {
-			return w.tickets(len(e.Tickets), func(i int) *Ticket { return e.Tickets[i] })
-		},
+	steps := []func() error{func() error { return w.organizations(e.Organizations) }}
+	if !e.opts.UsersFromTicket {
+		steps = append(steps, func() error { return w.users(e.Users) })
 	}
+	steps = append(steps, func() error {
+		return w.tickets(len(e.Tickets), func(i int) *Ticket { return e.Tickets[i] })
+	})
 	if !e.opts.SingleFile {
 		steps = append(steps, func() error { return w.comments(e.Comments) })
 	}
@@ -109,7 +114,7 @@ func WriteTickets(dir, format string, n int, opts Options) (*Written, error) {
 	opts.SingleFile = true
 	opts.Tickets = n
 	g := newGenerator(opts)
-	w := &writer{dir: dir, format: format, opts: g.o, files: map[string]any{}, written: &Written{Dir: dir, Files: map[string]string{}}}
+	w := &writer{dir: dir, format: format, opts: g.o, files: map[string]any{}, written: &Written{Dir: dir, Files: map[string]string{}}, people: people(g.users)}
 	if format != CSV && format != JSONL {
 		return nil, fmt.Errorf("write tickets: format %q: want %s or %s", format, CSV, JSONL)
 	}
@@ -132,6 +137,16 @@ type writer struct {
 	opts        Options
 	files       map[string]any // the config's files entries
 	written     *Written
+	// people are the users by id, for the ticket rows that carry them.
+	people map[string]*User
+}
+
+func people(users []*User) map[string]*User {
+	out := make(map[string]*User, len(users))
+	for _, u := range users {
+		out[u.ID] = u
+	}
+	return out
 }
 
 func (w *writer) finish() (*Written, error) {
@@ -159,9 +174,11 @@ type table struct {
 }
 
 // badLine is a malformed row as written, and the id its record error
-// carries ("": file:line).
+// carries ("": file:line). A BadUserTime row also has a user's record
+// error, with the user's id.
 type badLine struct {
 	text, id string
+	userID   string
 }
 
 func (w *writer) file(t table, config map[string]any) error {
@@ -205,7 +222,14 @@ func (w *writer) file(t table, config map[string]any) error {
 		if id == "" {
 			id = name + ":" + strconv.Itoa(line)
 		}
-		w.written.Malformed = append(w.written.Malformed, BadRow{Stream: t.stream, File: name, Line: line, Kind: kind, ID: id})
+		if kind == BadUserTime {
+			// The row has no ticket id, and a user whose time is bad.
+			w.written.Malformed = append(w.written.Malformed,
+				BadRow{Stream: t.stream, File: name, Line: line, Kind: BadMissingID, ID: id},
+				BadRow{Stream: "users", File: name, Line: line, Kind: BadUserTime, ID: row.userID})
+		} else {
+			w.written.Malformed = append(w.written.Malformed, BadRow{Stream: t.stream, File: name, Line: line, Kind: kind, ID: id})
+		}
 		line++
 		return nil
 	}
@@ -336,24 +360,24 @@ func badCSV(template []string, idCol, textCol, timeCol, boolCol int, kind string
 	switch kind {
 	case BadBareQuote:
 		row[textCol] = `a "quoted" word`
-		return badLine{csvLine(row), ""}
+		return badLine{text: csvLine(row)}
 	case BadStrayQuote:
 		row[textCol] = `"closed" then more`
-		return badLine{csvLine(row), ""}
+		return badLine{text: csvLine(row)}
 	case BadFieldCount:
-		return badLine{csvLine(row[:2]), ""}
+		return badLine{text: csvLine(row[:2])}
 	case BadTime:
 		row[timeCol] = "not a time"
-		return badLine{csvLine(row), id}
+		return badLine{text: csvLine(row), id: id}
 	case BadBoolean:
 		row[boolCol] = "maybe"
-		return badLine{csvLine(row), id}
+		return badLine{text: csvLine(row), id: id}
 	case BadUTF8:
 		row[textCol] = "caf\xe9 au lait"
-		return badLine{csvLine(row), ""}
+		return badLine{text: csvLine(row)}
 	case BadMissingID:
 		row[idCol] = ""
-		return badLine{csvLine(row), ""}
+		return badLine{text: csvLine(row)}
 	}
 	panic("csvtest: no malformed CSV row of kind " + kind)
 }
@@ -382,21 +406,21 @@ func badJSON(good object, textKey, timeKey, boolKey, kind string) badLine {
 	}
 	switch kind {
 	case BadNotObject:
-		return badLine{`["not", "an", "object"]`, ""}
+		return badLine{text: `["not", "an", "object"]`}
 	case BadInvalidJSON:
 		s := line(good)
-		return badLine{s[:len(s)/2], ""}
+		return badLine{text: s[:len(s)/2]}
 	case BadTime:
-		return badLine{line(set(timeKey, "not a time")), id}
+		return badLine{text: line(set(timeKey, "not a time")), id: id}
 	case BadBoolean:
-		return badLine{line(set(boolKey, "maybe")), id}
+		return badLine{text: line(set(boolKey, "maybe")), id: id}
 	case BadNested:
-		return badLine{line(set(textKey, object{{"nested", true}})), id}
+		return badLine{text: line(set(textKey, object{{"nested", true}})), id: id}
 	case BadUTF8:
 		s := line(set(textKey, "PLACEHOLDER"))
-		return badLine{strings.Replace(s, "PLACEHOLDER", "caf\xe9 au lait", 1), ""}
+		return badLine{text: strings.Replace(s, "PLACEHOLDER", "caf\xe9 au lait", 1)}
 	case BadMissingID:
-		return badLine{line(good[1:]), ""}
+		return badLine{text: line(good[1:])}
 	}
 	panic("csvtest: no malformed JSON line of kind " + kind)
 }
