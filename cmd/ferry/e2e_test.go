@@ -36,7 +36,7 @@ var buildBinaries = sync.OnceValues(func() (binaries, error) {
 	wasm := filepath.Join(root, "transforms/legacy-id-subject/legacy-id-subject.wasm")
 	if dir := os.Getenv("FERRY_BIN_DIR"); dir != "" {
 		b := binaries{ferry: filepath.Join(dir, "ferry"), pluginDir: dir, wasm: wasm}
-		for _, p := range []string{b.ferry, filepath.Join(dir, "ferry-source-zendesk"), filepath.Join(dir, "ferry-source-freshdesk"), wasm} {
+		for _, p := range []string{b.ferry, filepath.Join(dir, "ferry-source-zendesk"), filepath.Join(dir, "ferry-source-freshdesk"), filepath.Join(dir, "ferry-source-csv"), wasm} {
 			if _, err := os.Stat(p); err != nil {
 				return binaries{}, fmt.Errorf("FERRY_BIN_DIR=%s: %w (run make build)", dir, err)
 			}

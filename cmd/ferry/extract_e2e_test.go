@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/ferryhq/ferry/host/stage"
+	csvconnector "github.com/ferryhq/ferry/plugins/csv/connector"
+	"github.com/ferryhq/ferry/plugins/csv/csvtest"
 	fdconnector "github.com/ferryhq/ferry/plugins/freshdesk/connector"
 	"github.com/ferryhq/ferry/plugins/freshdesk/freshdesktest"
 	zdconnector "github.com/ferryhq/ferry/plugins/zendesk/connector"
@@ -32,15 +34,18 @@ import (
 type sourceUnderTest struct {
 	plugin    string
 	connector source.Connector
-	// serve starts the emulator behind wrap and returns the plugin config.
-	serve func(t *testing.T, wrap func(http.Handler) http.Handler) map[string]any
+	// serve starts the emulator behind wrap and returns the plugin config;
+	// big asks for a source whose extract takes seconds, for the kills.
+	serve func(t *testing.T, wrap func(http.Handler) http.Handler, big bool) map[string]any
+	// files: the source is files, not an API: no network faults apply.
+	files bool
 }
 
 func sources() []sourceUnderTest {
 	return []sourceUnderTest{
 		{
 			plugin: "zendesk", connector: zdconnector.New(),
-			serve: func(t *testing.T, wrap func(http.Handler) http.Handler) map[string]any {
+			serve: func(t *testing.T, wrap func(http.Handler) http.Handler, _ bool) map[string]any {
 				hd := zendesktest.Generate(zendesktest.GenerateOptions{Seed: 11, Tickets: 60, End: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)})
 				srv := zendesktest.NewServer(hd, zendesktest.ServerOptions{})
 				ts := httptest.NewServer(wrap(srv))
@@ -53,12 +58,33 @@ func sources() []sourceUnderTest {
 		},
 		{
 			plugin: "freshdesk", connector: fdconnector.New(),
-			serve: func(t *testing.T, wrap func(http.Handler) http.Handler) map[string]any {
+			serve: func(t *testing.T, wrap func(http.Handler) http.Handler, _ bool) map[string]any {
 				hd := freshdesktest.Generate(freshdesktest.GenerateOptions{Seed: 11, Tickets: 60, End: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)})
 				srv := freshdesktest.NewServer(hd, freshdesktest.ServerOptions{})
 				ts := httptest.NewServer(wrap(srv))
 				t.Cleanup(ts.Close)
 				return map[string]any{"base_url": ts.URL, "api_key": srv.APIKey(), "page_size": 20}
+			},
+		},
+		{
+			plugin: "csv", connector: csvconnector.New(), files: true,
+			serve: func(t *testing.T, _ func(http.Handler) http.Handler, big bool) map[string]any {
+				dir := t.TempDir()
+				var w *csvtest.Written
+				var err error
+				if big {
+					w, err = csvtest.WriteTickets(dir, csvtest.CSV, 40_000, csvtest.Options{Seed: 11})
+				} else {
+					w, err = csvtest.Generate(csvtest.Options{Seed: 11, Tickets: 60, Malformed: 2}).Write(dir, csvtest.CSV)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				var cfg map[string]any
+				if err := json.Unmarshal(w.Config, &cfg); err != nil {
+					t.Fatal(err)
+				}
+				return cfg
 			},
 		},
 	}
@@ -184,7 +210,7 @@ func TestExtractStagesExactlyTheSource(t *testing.T) {
 	bin := needBinaries(t)
 	for _, s := range sources() {
 		t.Run(s.plugin, func(t *testing.T) {
-			cfg := s.serve(t, noWrap)
+			cfg := s.serve(t, noWrap, false)
 			ws := extractWorkspace(t, s.plugin, cfg)
 			if out, code := runExtract(t, bin, ws); code != 0 {
 				t.Fatalf("extract: exit %d\n%s", code, out)
@@ -211,12 +237,15 @@ func TestExtractStagesExactlyTheSource(t *testing.T) {
 func TestExtractWithSourceFaults(t *testing.T) {
 	bin := needBinaries(t)
 	for _, s := range sources() {
+		if s.files {
+			continue
+		}
 		t.Run(s.plugin, func(t *testing.T) {
 			var f *faults.Injector
 			cfg := s.serve(t, func(h http.Handler) http.Handler {
 				f = faults.Wrap(h, faults.Options{Rate: 0.1, Seed: 5, Stall: 300 * time.Millisecond})
 				return f
-			})
+			}, false)
 			ws := extractWorkspace(t, s.plugin, cfg)
 			if out, code := runExtract(t, bin, ws); code != 0 {
 				t.Fatalf("extract: exit %d\n%s", code, out)
@@ -251,7 +280,7 @@ func TestExtractKilledAndRerun(t *testing.T) {
 					time.Sleep(25 * time.Millisecond)
 					h.ServeHTTP(w, r)
 				})
-			})
+			}, true)
 			ws := extractWorkspace(t, s.plugin, cfg)
 			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 			kills := 0
