@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/ferryhq/ferry/sdk/schema"
@@ -31,6 +32,9 @@ type Ingest struct {
 	committed map[string]int64
 	// staged holds the ids staged since the last commit, per entity.
 	staged map[string][]string
+	// empty marks the tables known to be empty (so that nothing staged can
+	// collide with an earlier row) until the first batch lands in them.
+	empty map[string]bool
 }
 
 // NewIngest starts staging for run runID. Close it when done.
@@ -52,7 +56,16 @@ func (w *Workspace) NewIngest(ctx context.Context, runID int64) (*Ingest, error)
 		conn.Close()
 		return nil, fmt.Errorf("start staging: open Arrow interface: %w", err)
 	}
-	return &Ingest{w: w, conn: conn, arrow: ar, runID: runID, pending: map[string]int64{}, committed: map[string]int64{}, staged: map[string][]string{}}, nil
+	empty := map[string]bool{}
+	for _, stream := range schema.StreamNames() {
+		var has bool
+		if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s)", quoteIdent(stream))).Scan(&has); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("start staging: %w", err)
+		}
+		empty[stream] = !has
+	}
+	return &Ingest{w: w, conn: conn, arrow: ar, runID: runID, pending: map[string]int64{}, committed: map[string]int64{}, staged: map[string][]string{}, empty: empty}, nil
 }
 
 func (in *Ingest) begin(ctx context.Context) error {
@@ -67,7 +80,8 @@ func (in *Ingest) begin(ctx context.Context) error {
 }
 
 // Batch stages a batch of a canonical stream's records, replacing rows with
-// the same id (a delta read brings changed records again).
+// the same id (a delta read brings changed records again; within a batch the
+// last record of an id wins).
 func (in *Ingest) Batch(ctx context.Context, stream string, rec arrow.RecordBatch) error {
 	if err := checkSchema(stream, rec.Schema()); err != nil {
 		return err
@@ -76,17 +90,83 @@ func (in *Ingest) Batch(ctx context.Context, stream string, rec arrow.RecordBatc
 		return err
 	}
 	extra := map[string]string{"_run_id": fmt.Sprint(in.runID), "_extracted_at": "now()::TIMESTAMP"}
-	if err := in.insert(ctx, stream, rec, extra); err != nil {
+	ids, err := in.upsert(ctx, stream, stream, rec, extra)
+	if err != nil {
 		return fmt.Errorf("stage %d %s: %w", rec.NumRows(), stream, err)
 	}
 	in.pending[stream] += rec.NumRows()
 	if entity := EntityOfStream(stream); entity != "" {
-		ids := rec.Column(0).(*array.String)
-		for i := range ids.Len() {
-			in.staged[entity] = append(in.staged[entity], ids.Value(i))
-		}
+		in.staged[entity] = append(in.staged[entity], ids...)
 	}
 	return nil
+}
+
+// upsert writes a batch of stream into table, replacing the rows of the
+// same ids, and returns the batch's ids.
+//
+// Stream tables carry no key index: DuckDB keeps an index on millions of
+// text keys at a high price in staging time and file size (half again each,
+// measured), and the one writer, this Ingest, can keep ids unique itself:
+// it deletes the batch's ids, then appends the batch. The delete is skipped
+// while the table is known to hold none of them.
+func (in *Ingest) upsert(ctx context.Context, table, stream string, rec arrow.RecordBatch, extra map[string]string) ([]string, error) {
+	col := rec.Column(0).(*array.String)
+	ids := make([]string, col.Len())
+	seen := make(map[string]int, col.Len())
+	dups := false
+	for i := range col.Len() {
+		ids[i] = col.Value(i)
+		if _, ok := seen[ids[i]]; ok {
+			dups = true
+		}
+		seen[ids[i]] = i
+	}
+	if dups {
+		var err error
+		if rec, err = lastOfEachID(stream, rec); err != nil {
+			return nil, err
+		}
+		defer rec.Release()
+	}
+	if !in.empty[table] {
+		if _, err := in.conn.ExecContext(ctx,
+			fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT unnest(?::VARCHAR[]))", quoteIdent(table)), ids); err != nil {
+			return nil, fmt.Errorf("replace earlier rows: %w", err)
+		}
+	}
+	if err := in.insert(ctx, table, rec, extra); err != nil {
+		return nil, err
+	}
+	// From now on the table holds rows this run may bring again.
+	in.empty[table] = false
+	return ids, nil
+}
+
+// lastOfEachID rebuilds a batch that holds an id more than once with the
+// last record of each id only, in order. Rare (a source that sends a record
+// again within one batch), so the slow way is fine.
+func lastOfEachID(stream string, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	recs, err := schema.Records(stream, rec)
+	if err != nil {
+		return nil, err
+	}
+	last := make(map[string]int, len(recs))
+	for i, r := range recs {
+		last[r.SourceID()] = i
+	}
+	b, err := schema.NewBuilder(memory.NewGoAllocator(), stream)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Release()
+	for i, r := range recs {
+		if last[r.SourceID()] == i {
+			if err := b.Append(r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b.NewRecordBatch(), nil
 }
 
 // clearExtractOutcomes drops the extract-stage failures and skips of the
@@ -113,7 +193,7 @@ func (in *Ingest) clearExtractOutcomes(ctx context.Context) error {
 	return nil
 }
 
-// insert upserts rec into table through an Arrow view. extra gives SQL
+// insert appends rec to table through an Arrow view. extra gives SQL
 // expressions for the table's columns that the batch does not have.
 func (in *Ingest) insert(ctx context.Context, table string, rec arrow.RecordBatch, extra map[string]string) error {
 	in.views++
@@ -143,7 +223,7 @@ func (in *Ingest) insert(ctx context.Context, table string, rec arrow.RecordBatc
 		cols = append(cols, quoteIdent(col))
 		exprs = append(exprs, expr)
 	}
-	q := fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) SELECT %s FROM %s",
+	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
 		quoteIdent(table), strings.Join(cols, ", "), strings.Join(exprs, ", "), quoteIdent(view))
 	if _, err := in.conn.ExecContext(ctx, q); err != nil {
 		return err
@@ -289,11 +369,12 @@ func (w *Workspace) ReplaceDerived(ctx context.Context, table, stream string, ex
 	if _, err := in.conn.ExecContext(ctx, "DELETE FROM "+quoteIdent(table)); err != nil {
 		return fmt.Errorf("empty %s: %w", table, err)
 	}
+	in.empty[table] = true
 	err = fill(func(rec arrow.RecordBatch) error {
 		if err := checkSchema(stream, rec.Schema()); err != nil {
 			return err
 		}
-		if err := in.insert(ctx, table, rec, extra); err != nil {
+		if _, err := in.upsert(ctx, table, stream, rec, extra); err != nil {
 			return fmt.Errorf("write %d rows to %s: %w", rec.NumRows(), table, err)
 		}
 		return nil

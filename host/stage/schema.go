@@ -86,14 +86,14 @@ func streamColumns(stream string) ([]string, error) {
 }
 
 // streamTableDDL creates the table of a stream (or a derived table such as
-// transformed_tickets) with the stream's columns and extra ones.
+// transformed_tickets) with the stream's columns and extra ones. Ids are
+// unique, but kept so by the Ingest rather than a key index (see upsert).
 func streamTableDDL(table, stream string, extra ...string) (string, error) {
 	cols, err := streamColumns(stream)
 	if err != nil {
 		return "", err
 	}
 	cols = append(cols, extra...)
-	cols = append(cols, "PRIMARY KEY (id)")
 	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n  %s\n)", quoteIdent(table), strings.Join(cols, ",\n  ")), nil
 }
 
@@ -141,25 +141,6 @@ func schemaDDL() ([]string, error) {
   recorded_at TIMESTAMP NOT NULL,
   PRIMARY KEY (entity, source_id)
 )`,
-		// Available: what the source has, staged or refused at extract.
-		`CREATE OR REPLACE VIEW migration_summary AS
-WITH staged AS (
-  SELECT 'companies' AS entity, id AS source_id FROM organizations
-  UNION ALL SELECT 'contacts', id FROM users WHERE role = 'end_user'
-  UNION ALL SELECT 'tickets', id FROM tickets
-  UNION ALL SELECT 'comments', id FROM comments
-  UNION ALL SELECT 'attachments', id FROM attachments
-), available AS (
-  SELECT entity, source_id FROM staged
-  UNION SELECT entity, source_id FROM ledger
-)
-SELECT a.entity,
-  count(*) AS available,
-  count(*) FILTER (WHERE l.outcome = 'migrated') AS migrated,
-  count(*) FILTER (WHERE l.outcome = 'failed') AS failed,
-  count(*) FILTER (WHERE l.outcome = 'skipped') AS skipped
-FROM available a LEFT JOIN ledger l USING (entity, source_id)
-GROUP BY a.entity`,
 	)
 	return stmts, nil
 }

@@ -349,3 +349,129 @@ func TestStagingARecordClearsItsExtractFailure(t *testing.T) {
 		t.Error("ticket 8's skip was cleared by another ticket's staging")
 	}
 }
+
+func TestUpsertKeepsIDsUnique(t *testing.T) {
+	ctx := t.Context()
+	w := openTest(t)
+	in, err := w.NewIngest(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	// The same id twice in one batch: the last one wins.
+	b1 := batch(t, &schema.Ticket{ID: "1", Subject: "first"}, &schema.Ticket{ID: "2"}, &schema.Ticket{ID: "1", Subject: "second"})
+	defer b1.Release()
+	if err := in.Batch(ctx, schema.Tickets, b1); err != nil {
+		t.Fatal(err)
+	}
+	// And again in a later batch of the same transaction.
+	b2 := batch(t, &schema.Ticket{ID: "2", Subject: "two again"})
+	defer b2.Release()
+	if err := in.Batch(ctx, schema.Tickets, b2); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Checkpoint(ctx, schema.Tickets, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, w, "SELECT count(*) FROM tickets"); n != 2 {
+		t.Errorf("%d rows, want 2", n)
+	}
+	if n := count(t, w, "SELECT count(*) FROM tickets WHERE (id = '1' AND subject = 'second') OR (id = '2' AND subject = 'two again')"); n != 2 {
+		t.Error("the last record of each id did not win")
+	}
+}
+
+func TestOpenUpgradesAVersion1Workspace(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	w, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Make it what version 1 wrote: stream tables with a key index.
+	ddl, _ := streamTableDDL("tickets", schema.Tickets, "_run_id BIGINT", "_extracted_at TIMESTAMP")
+	ddl = strings.TrimSuffix(ddl, "\n)") + ",\n  PRIMARY KEY (id)\n)"
+	for _, q := range []string{"DROP VIEW ticket_overview", "DROP VIEW ticket_migration", "DROP VIEW comment_overview", "DROP VIEW organization_overview", "DROP VIEW user_overview", "DROP VIEW migration_summary",
+		"DROP TABLE tickets", ddl, "INSERT INTO tickets (id, subject) VALUES ('7', 'kept')",
+		"UPDATE ferry_meta SET value = '1' WHERE key = 'schema_version'"} {
+		if _, err := w.DB().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	w.Close()
+	w, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if n := count(t, w, "SELECT count(*) FROM tickets WHERE id = '7' AND subject = 'kept'"); n != 1 {
+		t.Error("the upgrade lost a row")
+	}
+	if n := count(t, w, "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'tickets' AND constraint_type = 'PRIMARY KEY'"); n != 0 {
+		t.Error("tickets still has its key index")
+	}
+	if n := count(t, w, "SELECT value::INT FROM ferry_meta WHERE key = 'schema_version'"); n != SchemaVersion {
+		t.Errorf("schema version %d after the upgrade", n)
+	}
+}
+
+func TestOpenLeavesAForeignDatabaseAlone(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	db, err := sql.Open("duckdb", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Exec("CREATE TABLE invoices (id INT)")
+	db.Close()
+	_, err = Open(ctx, dir)
+	if err == nil || !strings.Contains(err.Error(), "not a ferry workspace: the database holds other tables (invoices)") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestTicketOverview(t *testing.T) {
+	ctx := t.Context()
+	w := openTest(t)
+	in, err := w.NewIngest(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, recs := range [][]schema.Record{
+		{&schema.Organization{ID: "o1", Name: "Initech"}},
+		{&schema.Group{ID: "g1", Name: "Billing"}},
+		{&schema.User{ID: "u1", Role: schema.RoleEndUser, Email: "una@initech.example", OrganizationID: "o1"},
+			&schema.User{ID: "a1", Role: schema.RoleAgent, Email: "ada@acme.example"}},
+		{&schema.Ticket{ID: "t1", RequesterID: "u1", AssigneeID: "a1", GroupID: "g1", Tags: []string{"vip"}}, &schema.Ticket{ID: "t2"}},
+		{&schema.Comment{ID: "c1", TicketID: "t1", Public: true, CreatedAt: t0}, &schema.Comment{ID: "c2", TicketID: "t1", CreatedAt: t0.Add(time.Hour)}},
+		{&schema.Attachment{ID: "f1", TicketID: "t1", CommentID: "c1"}},
+	} {
+		b := batch(t, recs...)
+		if err := in.Batch(ctx, recs[0].Stream(), b); err != nil {
+			t.Fatal(err)
+		}
+		b.Release()
+	}
+	in.Checkpoint(ctx, "all", nil)
+	in.Close()
+	var email, org, assignee, group string
+	var comments, public, private, attachments int
+	var first, last time.Time
+	err = w.DB().QueryRowContext(ctx, `SELECT requester_email, organization_name, assignee_email, group_name, comment_count, public_comment_count,
+		private_comment_count, attachment_count, first_comment_at, last_comment_at FROM ticket_overview WHERE id = 't1'`).
+		Scan(&email, &org, &assignee, &group, &comments, &public, &private, &attachments, &first, &last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if email != "una@initech.example" || org != "Initech" || assignee != "ada@acme.example" || group != "Billing" ||
+		comments != 2 || public != 1 || private != 1 || attachments != 1 || !first.Equal(t0) || !last.Equal(t0.Add(time.Hour)) {
+		t.Errorf("t1 = %s %s %s %s %d %d %d %d %v %v", email, org, assignee, group, comments, public, private, attachments, first, last)
+	}
+	if n := count(t, w, "SELECT comment_count FROM ticket_overview WHERE id = 't2'"); n != 0 {
+		t.Errorf("a ticket without comments has %d", n)
+	}
+	if n := count(t, w, "SELECT count(*) FROM ticket_migration WHERE outcome = 'pending'"); n != 2 {
+		t.Errorf("%d pending tickets, want 2", n)
+	}
+}

@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	_ "github.com/duckdb/duckdb-go/v2" // the duckdb database/sql driver
+
+	"github.com/ferryhq/ferry/sdk/schema"
 )
 
 // FileName is the workspace database's name inside the workspace folder.
@@ -17,7 +21,7 @@ const FileName = "ferry.duckdb"
 
 // SchemaVersion is the version of the workspace schema this ferry writes.
 // A workspace written by a newer ferry is refused rather than misread.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Workspace is an open workspace folder and its database.
 type Workspace struct {
@@ -84,44 +88,132 @@ func (w *Workspace) Close() error {
 }
 
 func (w *Workspace) migrate(ctx context.Context) error {
-	if _, err := w.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS ferry_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`); err != nil {
-		return fmt.Errorf("create ferry_meta: %w", err)
+	version, err := w.schemaVersion(ctx)
+	if err != nil {
+		return err
 	}
-	var v sql.NullString
-	err := w.db.QueryRowContext(ctx, `SELECT value FROM ferry_meta WHERE key = 'schema_version'`).Scan(&v)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if v.Valid {
-		n, err := strconv.Atoi(v.String)
-		if err != nil {
-			return fmt.Errorf("schema version %q is not a number: not a ferry workspace?", v.String)
-		}
-		if n > SchemaVersion {
-			return fmt.Errorf("the workspace has schema version %d, written by a newer ferry; this ferry reads up to version %d: upgrade ferry", n, SchemaVersion)
-		}
-		if n == SchemaVersion {
-			return nil
-		}
+	if version > SchemaVersion {
+		return fmt.Errorf("the workspace has schema version %d, written by a newer ferry; this ferry reads up to version %d: upgrade ferry", version, SchemaVersion)
 	}
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	stmts, err := schemaDDL()
-	if err != nil {
-		return err
+	if version == 0 {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE ferry_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`); err != nil {
+			return fmt.Errorf("create ferry_meta: %w", err)
+		}
+		stmts, err := schemaDDL()
+		if err != nil {
+			return err
+		}
+		for _, s := range stmts {
+			if _, err := tx.ExecContext(ctx, s); err != nil {
+				return fmt.Errorf("create workspace schema: %s: %w", firstLine(s), err)
+			}
+		}
 	}
-	for _, s := range stmts {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("create workspace schema: %s: %w", firstLine(s), err)
+	for v := max(version, 1); v < SchemaVersion; v++ {
+		if err := upgrades()[v-1](ctx, tx); err != nil {
+			return fmt.Errorf("upgrade the workspace from schema version %d to %d: %w", v, v+1, err)
+		}
+	}
+	// Views hold no data: they are made anew on every open, so a newer
+	// ferry's views never meet an older one's.
+	for _, v := range views() {
+		if _, err := tx.ExecContext(ctx, v); err != nil {
+			return fmt.Errorf("create view: %s: %w", firstLine(v), err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO ferry_meta VALUES ('schema_version', ?)`, strconv.Itoa(SchemaVersion)); err != nil {
 		return fmt.Errorf("record schema version: %w", err)
 	}
 	return tx.Commit()
+}
+
+// schemaVersion reads the workspace's schema version: 0 for a new, empty
+// database. A database that holds other tables but no ferry_meta is not a
+// ferry workspace, and is left alone.
+func (w *Workspace) schemaVersion(ctx context.Context) (int, error) {
+	var tables []string
+	rows, err := w.db.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE NOT internal AND schema_name = 'main' ORDER BY 1`)
+	if err != nil {
+		return 0, fmt.Errorf("list tables: %w", err)
+	}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if len(tables) == 0 {
+		return 0, nil
+	}
+	if !slices.Contains(tables, "ferry_meta") {
+		if len(tables) > 5 {
+			tables = append(tables[:5], "…")
+		}
+		return 0, fmt.Errorf("not a ferry workspace: the database holds other tables (%s) and no ferry_meta; ferry leaves it alone", strings.Join(tables, ", "))
+	}
+	var v sql.NullString
+	err = w.db.QueryRowContext(ctx, `SELECT value FROM ferry_meta WHERE key = 'schema_version'`).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	n, err := strconv.Atoi(v.String)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("schema version %q is not a version: not a ferry workspace?", v.String)
+	}
+	return n, nil
+}
+
+// upgrades[i] brings a workspace from schema version i+1 to i+2.
+func upgrades() []func(context.Context, *sql.Tx) error {
+	return []func(context.Context, *sql.Tx) error{upgrade1to2}
+}
+
+// upgrade1to2 drops the key indexes of the stream tables (and of the
+// transformed_ tables): ids stay unique through the Ingest.
+func upgrade1to2(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `DROP VIEW IF EXISTS migration_summary`); err != nil {
+		return err
+	}
+	for _, stream := range schema.StreamNames() {
+		for _, t := range []struct {
+			table string
+			extra []string
+		}{
+			{stream, []string{"_run_id BIGINT", "_extracted_at TIMESTAMP"}},
+			{"transformed_" + stream, []string{"_transforms VARCHAR[]", "_run_id BIGINT"}},
+		} {
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM duckdb_tables() WHERE table_name = ?)`, t.table).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				continue
+			}
+			ddl, err := streamTableDDL(t.table+"__v2", stream, t.extra...)
+			if err != nil {
+				return err
+			}
+			for _, q := range []string{
+				ddl,
+				fmt.Sprintf("INSERT INTO %s SELECT * FROM %s", quoteIdent(t.table+"__v2"), quoteIdent(t.table)),
+				"DROP TABLE " + quoteIdent(t.table),
+				fmt.Sprintf("ALTER TABLE %s RENAME TO %s", quoteIdent(t.table+"__v2"), quoteIdent(t.table)),
+			} {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("%s: %w", firstLine(q), err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func firstLine(s string) string {
