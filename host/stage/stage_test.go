@@ -475,3 +475,22 @@ func TestTicketOverview(t *testing.T) {
 		t.Errorf("%d pending tickets, want 2", n)
 	}
 }
+
+func TestWriterCannotReachFiles(t *testing.T) {
+	w := openTest(t)
+	secret := filepath.Join(t.TempDir(), "secret.csv")
+	os.WriteFile(secret, []byte("a\n1\n"), 0o600)
+	// Every connection of the pool, not only the first.
+	for i := range 4 {
+		conn, err := w.DB().Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for _, q := range []string{"SELECT * FROM read_csv('" + secret + "')", "SELECT * FROM '" + secret + "'", "COPY (SELECT 1) TO '" + secret + ".out'", "INSTALL httpfs"} {
+			if _, err := conn.ExecContext(t.Context(), q); err == nil {
+				t.Errorf("connection %d: %s succeeded", i, q)
+			}
+		}
+	}
+}

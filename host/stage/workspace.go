@@ -23,6 +23,20 @@ const FileName = "ferry.duckdb"
 // A workspace written by a newer ferry is refused rather than misread.
 const SchemaVersion = 2
 
+// writerSettings configure the DuckDB instance of a writing ferry.
+//
+// checkpoint_threshold: DuckDB folds its write-ahead log into the file
+// whenever the log passes the threshold (16 MB by default), rewriting tables
+// each time; staging commits at every checkpoint of a source, so that would
+// happen every few commits and cost more than the staging itself. Fold once
+// in a while instead (and when the workspace closes); a crash replays the log.
+//
+// enable_external_access: people's SQL runs here too (filters, and queries
+// served while this process writes). ferry never reads or writes other files
+// or loads extensions through DuckDB, so nothing may; the setting holds for
+// every connection of the instance and cannot be turned back on.
+const writerSettings = "checkpoint_threshold=1GB&enable_external_access=false&autoload_known_extensions=false&autoinstall_known_extensions=false&allow_community_extensions=false"
+
 // Workspace is an open workspace folder and its database.
 type Workspace struct {
 	dir string
@@ -38,7 +52,7 @@ func Open(ctx context.Context, dir string) (*Workspace, error) {
 		return nil, fmt.Errorf("create workspace folder %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := sql.Open("duckdb", path)
+	db, err := sql.Open("duckdb", path+"?"+writerSettings)
 	if err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
@@ -52,16 +66,6 @@ func Open(ctx context.Context, dir string) (*Workspace, error) {
 			db.Close()
 			return nil, fmt.Errorf("restrict workspace file %s: %w", p, err)
 		}
-	}
-	// DuckDB folds its write-ahead log into the file whenever the log
-	// passes the threshold (16 MB by default), rewriting the tables and their
-	// key indexes each time: staging commits at every checkpoint of a
-	// source, so that would happen every few commits and cost more than the
-	// staging itself. Fold once in a while instead (and when the workspace
-	// closes); a crash replays the log.
-	if _, err := db.ExecContext(ctx, "SET checkpoint_threshold = '1GB'"); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
 	w := &Workspace{dir: dir, db: db}
 	if err := w.migrate(ctx); err != nil {
