@@ -7,9 +7,30 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ferryhq/ferry/host/pipeline"
+	"github.com/ferryhq/ferry/host/stage"
 )
 
 var strictFlag = &cli.BoolFlag{Name: "strict", Usage: "exit 1 when any record failed (by default a run with failed records exits 0 and says so)"}
+
+// Flags that choose which tickets a load takes.
+var (
+	filterFlag = &cli.StringFlag{Name: "filter", Usage: "one SQL condition over ticket_overview that a ticket must meet to migrate (overrides filter: in ferry.yaml), e.g. \"created_at >= DATE '2023-01-01'\""}
+	demoFlag   = &cli.IntFlag{Name: "demo", Usage: "migrate only this many tickets picked at random (with their people and companies): a demo migration"}
+	seedFlag   = &cli.Uint64Flag{Name: "seed", Value: 1, Usage: "with --demo: which random pick (the same seed picks the same tickets)"}
+)
+
+// loadOptions reads the selection flags, and validates the filter before
+// anything runs.
+func loadOptions(c *cli.Context, env *pipeline.Env) (pipeline.LoadOptions, error) {
+	opts := pipeline.LoadOptions{Filter: c.String("filter"), Demo: c.Int("demo"), Seed: c.Uint64("seed")}
+	if opts.Demo < 0 {
+		return opts, usagef("--demo %d: want a number of tickets", opts.Demo)
+	}
+	if err := stage.ValidateFilter(c.Context, env.Workspace.DB(), env.Selection(opts).Filter); err != nil {
+		return opts, usageError{err}
+	}
+	return opts, nil
+}
 
 func loadCommand() *cli.Command {
 	return &cli.Command{
@@ -19,16 +40,25 @@ func loadCommand() *cli.Command {
 Intercom, in order: companies, contacts (linked to their companies), and
 conversations with every comment as a part, quietly (no notifications),
 keeping source timestamps. Everything created goes into the id map at once:
-a rerun creates nothing twice and resumes each ticket at its next comment.`,
-		Flags: []cli.Flag{workspaceFlag, strictFlag},
+a rerun creates nothing twice and resumes each ticket at its next comment.
+
+Which tickets: those the filter keeps (filter: in ferry.yaml, or --filter;
+the others are reported as skipped, with their comments), or with --demo N
+only N of them picked at random (reproducibly with --seed), with just the
+contacts and companies they name. See what either would take with ferry plan.`,
+		Flags: []cli.Flag{workspaceFlag, strictFlag, filterFlag, demoFlag, seedFlag},
 		Action: func(c *cli.Context) error {
 			env, closeEnv, err := openEnv(c)
 			if err != nil {
 				return err
 			}
 			defer closeEnv()
+			opts, err := loadOptions(c, env)
+			if err != nil {
+				return err
+			}
 			err = inRun(c, env, "load", func(runID int64) error {
-				_, err := pipeline.Load(c.Context, env, runID)
+				_, err := pipeline.Load(c.Context, env, runID, opts)
 				return err
 			})
 			return finish(c, env, err)
@@ -43,15 +73,19 @@ func migrateCommand() *cli.Command {
 		Description: `Runs extract then load (see their help). Safe to rerun at any time: an
 interrupted migration resumes where it stopped, and a migration run again
 after the source changed brings over only the changes.`,
-		Flags: []cli.Flag{workspaceFlag, pluginDirFlag, strictFlag},
+		Flags: []cli.Flag{workspaceFlag, pluginDirFlag, strictFlag, filterFlag, demoFlag, seedFlag},
 		Action: func(c *cli.Context) error {
 			env, closeEnv, err := openEnv(c)
 			if err != nil {
 				return err
 			}
 			defer closeEnv()
+			opts, err := loadOptions(c, env)
+			if err != nil {
+				return err
+			}
 			err = inRun(c, env, "migrate", func(runID int64) error {
-				return pipeline.Migrate(c.Context, env, runID)
+				return pipeline.Migrate(c.Context, env, runID, opts)
 			})
 			return finish(c, env, err)
 		},

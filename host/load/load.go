@@ -43,6 +43,10 @@ type Options struct {
 	Logger *slog.Logger
 	// OnOutcome, when set, is told of every record's outcome, for progress.
 	OnOutcome func(entity, outcome string)
+	// Tickets, Contacts and Companies are SQL conditions (over the tickets,
+	// users and organizations tables) narrowing what loads: a filter's or a
+	// demo's selection (stage.SelectedTickets and the like). Empty: all.
+	Tickets, Contacts, Companies string
 }
 
 // Result says what a load did besides the ledger.
@@ -190,9 +194,13 @@ func (l *Loader) table(stream string) string {
 }
 
 // notMigrated selects the records of entity the ledger does not call
-// migrated.
-func notMigrated(entity string) string {
-	return fmt.Sprintf("id NOT IN (SELECT source_id FROM ledger WHERE entity = '%s' AND outcome = 'migrated')", entity)
+// migrated, and that cond (optional) selects.
+func notMigrated(entity, cond string) string {
+	q := fmt.Sprintf("id NOT IN (SELECT source_id FROM ledger WHERE entity = '%s' AND outcome = 'migrated')", entity)
+	if cond != "" {
+		q += " AND (" + cond + ")"
+	}
+	return q
 }
 
 // each runs fn over the selected records with the load's concurrency,
@@ -271,7 +279,7 @@ func fatal(ctx context.Context, err error) bool {
 }
 
 func (l *Loader) companies(ctx context.Context) error {
-	return l.each(ctx, stage.Select{Stream: schema.Organizations, Table: l.table(schema.Organizations), Where: notMigrated(stage.EntityCompanies)}, func(ctx context.Context, r schema.Record) error {
+	return l.each(ctx, stage.Select{Stream: schema.Organizations, Table: l.table(schema.Organizations), Where: notMigrated(stage.EntityCompanies, l.opts.Companies)}, func(ctx context.Context, r schema.Record) error {
 		o := r.(*schema.Organization)
 		c, err := l.ic.UpsertCompany(ctx, intercom.CompanyRequest{CompanyID: o.ID, Name: o.Name, RemoteCreatedAt: unix(o.CreatedAt), Website: firstDomain(o.Domains)})
 		if err != nil {
@@ -297,7 +305,7 @@ func (l *Loader) contactsStage(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sel := stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: "role = 'end_user' AND " + notMigrated(stage.EntityContacts)}
+	sel := stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: "role = 'end_user' AND " + notMigrated(stage.EntityContacts, l.opts.Contacts)}
 	return l.each(ctx, sel, func(ctx context.Context, r schema.Record) error {
 		u := r.(*schema.User)
 		id, err := l.contact(ctx, u)

@@ -29,7 +29,7 @@ func (l *Loader) tickets(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sel := stage.Select{Stream: schema.Tickets, Table: l.table(schema.Tickets), Where: notMigrated(stage.EntityTickets), Order: "created_at, id"}
+	sel := stage.Select{Stream: schema.Tickets, Table: l.table(schema.Tickets), Where: notMigrated(stage.EntityTickets, l.opts.Tickets), Order: "created_at, id"}
 	return l.each(ctx, sel, func(ctx context.Context, r schema.Record) error {
 		t := r.(*schema.Ticket)
 		tl := &ticketLoad{l: l, t: t, convID: convs[t.ID], done: comments}

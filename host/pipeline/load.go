@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferryhq/ferry/host/intercom"
 	"github.com/ferryhq/ferry/host/load"
+	"github.com/ferryhq/ferry/host/stage"
 )
 
 // IntercomClient returns a client for the configured Intercom workspace.
@@ -18,9 +19,34 @@ func IntercomClient(env *Env) (*intercom.Client, error) {
 	})
 }
 
-// Load runs the configured transforms and loads what is not yet migrated
-// into Intercom.
-func Load(ctx context.Context, env *Env, runID int64) (load.Result, error) {
+// LoadOptions choose what a load takes.
+type LoadOptions struct {
+	// Filter overrides the config's filter when set.
+	Filter string
+	// Demo picks that many random tickets (with Seed), when above 0.
+	Demo int
+	Seed uint64
+}
+
+// Selection is the ticket selection a load with opts takes.
+func (e *Env) Selection(opts LoadOptions) stage.Selection {
+	filter := e.Config.Filter
+	if opts.Filter != "" {
+		filter = opts.Filter
+	}
+	return stage.Selection{Filter: filter, Demo: opts.Demo, Seed: opts.Seed}
+}
+
+// Load selects the tickets to load (the filter, or a demo's picks), runs the
+// configured transforms over them, and loads what is not yet migrated into
+// Intercom.
+func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Result, error) {
+	sel := env.Selection(opts)
+	picked, err := env.Workspace.Select(ctx, sel, runID)
+	if err != nil {
+		return load.Result{}, err
+	}
+	describeSelection(env, sel, picked.Plan)
 	tr, err := Transform(ctx, env, runID)
 	if err != nil {
 		return load.Result{}, err
@@ -33,20 +59,25 @@ func Load(ctx context.Context, env *Env, runID int64) (load.Result, error) {
 	prog := newProgress(env, "load")
 	defer prog.stop()
 	// What is left to load, for the estimate of the time left.
-	if sum, err := env.Workspace.Summary(ctx); err == nil {
-		for _, e := range sum {
-			prog.total(e.Entity, 0, e.Available-e.Migrated)
-		}
+	plan := picked.Plan
+	for entity, n := range map[string]int64{
+		stage.EntityTickets: plan.Selected - plan.Migrated, stage.EntityComments: plan.Comments, stage.EntityAttachments: plan.Attachments,
+		stage.EntityContacts: plan.ContactsToLoad, stage.EntityCompanies: plan.CompaniesToLoad,
+	} {
+		prog.total(entity, 0, n)
 	}
-	opts := env.Config.Options
+	options := env.Config.Options
 	l := load.New(env.Workspace, client, load.Options{
 		Tables:            tr.Tables,
-		DefaultAdminEmail: opts.DefaultAdminEmail,
-		TagMigrated:       opts.TagMigrated,
+		DefaultAdminEmail: options.DefaultAdminEmail,
+		TagMigrated:       options.TagMigrated,
 		Concurrency:       env.Config.Target.Intercom.Concurrency,
 		RunID:             runID,
 		Logger:            env.logger(),
 		OnOutcome:         func(entity, _ string) { prog.add(entity, 1) },
+		Tickets:           stage.SelectedTickets("id"),
+		Contacts:          stage.SelectedContacts(sel),
+		Companies:         stage.SelectedCompanies(sel),
 	})
 	res, err := l.Run(ctx)
 	prog.stop()
@@ -65,12 +96,25 @@ func Load(ctx context.Context, env *Env, runID int64) (load.Result, error) {
 	return res, err
 }
 
+// describeSelection says what a load takes.
+func describeSelection(env *Env, sel stage.Selection, p stage.Plan) {
+	out := env.progress()
+	if strings.TrimSpace(sel.Filter) != "" {
+		fmt.Fprintf(out, "select: the filter keeps %d of %d tickets; %d are skipped as filtered, with their %d comments and %d attachments\n",
+			p.Kept, p.Staged, p.FilteredOut, p.FilteredOutComments, p.FilteredOutAttachments)
+	}
+	if sel.Demo > 0 {
+		fmt.Fprintf(out, "select: a demo of %d tickets picked at random (seed %d) from %d, with their %d contacts and %d companies; demo_picks records which\n",
+			p.Picked, sel.Seed, p.Kept, p.ContactsToLoad, p.CompaniesToLoad)
+	}
+}
+
 // Migrate runs extract, transform and load in order.
-func Migrate(ctx context.Context, env *Env, runID int64) error {
+func Migrate(ctx context.Context, env *Env, runID int64, opts LoadOptions) error {
 	if _, err := Extract(ctx, env, runID); err != nil {
 		return fmt.Errorf("extract: %w", err)
 	}
-	if _, err := Load(ctx, env, runID); err != nil {
+	if _, err := Load(ctx, env, runID, opts); err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
 	return nil

@@ -163,7 +163,7 @@ func transformStream(ctx context.Context, env *Env, runID int64, stream string, 
 			defer rec.Release()
 			return put(rec)
 		}
-		err = ws.Records(ctx, stage.Select{Stream: stream}, func(r schema.Record) error {
+		err = ws.Records(ctx, stage.Select{Stream: stream, Where: selectedOnly(stream)}, func(r schema.Record) error {
 			batch = append(batch, r)
 			if len(batch) >= transformBatch {
 				return flush()
@@ -190,4 +190,16 @@ func transformStream(ctx context.Context, env *Env, runID int64, stream string, 
 		return nil, fmt.Errorf("record the transforms' outcomes: %w", err)
 	}
 	return counts, nil
+}
+
+// selectedOnly narrows a stream's records to the load's selection (see
+// stage.Workspace.Select): transforms need not run over what does not load.
+func selectedOnly(stream string) string {
+	switch stream {
+	case schema.Tickets:
+		return stage.SelectedTickets("id")
+	case schema.Comments, schema.Attachments:
+		return stage.SelectedTickets("ticket_id")
+	}
+	return ""
 }

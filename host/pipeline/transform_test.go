@@ -63,6 +63,9 @@ func TestTransformRecordsEveryOutcome(t *testing.T) {
 	in.Close()
 
 	env := &Env{Workspace: ws, Config: &config.Config{Transforms: []config.Transform{{WASM: wasm}}}}
+	if _, err := ws.Select(ctx, stage.Selection{}, 2); err != nil {
+		t.Fatal(err)
+	}
 	res, err := Transform(ctx, env, 2)
 	if err != nil {
 		t.Fatal(err)

@@ -141,9 +141,17 @@ func schemaDDL() ([]string, error) {
   recorded_at TIMESTAMP NOT NULL,
   PRIMARY KEY (entity, source_id)
 )`,
+		selectionDDL,
+		demoPicksDDL,
 	)
 	return stmts, nil
 }
+
+// The tickets the last load took (Workspace.Select), and a demo's picks.
+const (
+	selectionDDL = `CREATE TABLE IF NOT EXISTS load_selection (ticket_id VARCHAR NOT NULL)`
+	demoPicksDDL = `CREATE TABLE IF NOT EXISTS demo_picks (run_id BIGINT, seed VARCHAR, ticket_id VARCHAR, picked_at TIMESTAMP)`
+)
 
 // quoteIdent quotes a SQL identifier.
 func quoteIdent(s string) string {

@@ -183,8 +183,10 @@ func upgrades() []func(context.Context, *sql.Tx) error {
 // upgrade1to2 drops the key indexes of the stream tables (and of the
 // transformed_ tables): ids stay unique through the Ingest.
 func upgrade1to2(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `DROP VIEW IF EXISTS migration_summary`); err != nil {
-		return err
+	for _, q := range []string{`DROP VIEW IF EXISTS migration_summary`, selectionDDL, demoPicksDDL} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
 	}
 	for _, stream := range schema.StreamNames() {
 		for _, t := range []struct {
