@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -92,7 +93,7 @@ func (in *Ingest) Batch(ctx context.Context, stream string, rec arrow.RecordBatc
 	extra := map[string]string{"_run_id": fmt.Sprint(in.runID), "_extracted_at": "now()::TIMESTAMP"}
 	ids, err := in.upsert(ctx, stream, stream, rec, extra)
 	if err != nil {
-		return fmt.Errorf("stage %d %s: %w", rec.NumRows(), stream, err)
+		return fmt.Errorf("stage %d %s: %w", rec.NumRows(), stream, diskFull(err))
 	}
 	in.pending[stream] += rec.NumRows()
 	if entity := EntityOfStream(stream); entity != "" {
@@ -249,7 +250,7 @@ func (in *Ingest) Checkpoint(ctx context.Context, stream string, cursor []byte) 
 	}
 	if _, err := in.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		in.inTx = false
-		return fmt.Errorf("commit checkpoint of %s: %w", stream, err)
+		return fmt.Errorf("commit checkpoint of %s: %w", stream, diskFull(err))
 	}
 	in.inTx = false
 	for s, n := range in.pending {
@@ -387,4 +388,17 @@ func (w *Workspace) ReplaceDerived(ctx context.Context, table, stream string, ex
 	}
 	in.inTx = false
 	return nil
+}
+
+// ErrDiskFull marks a write that failed for want of space.
+var ErrDiskFull = errors.New("the disk is full (or a file size limit was reached) while writing the workspace: free some space and run the same command again; nothing after the last committed checkpoint was kept, and the workspace opens as before")
+
+// diskFull adds ErrDiskFull to an error DuckDB gives when a write finds no
+// room, so that people read what to do rather than an I/O message.
+func diskFull(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "No space left on device") || strings.Contains(msg, "File too large") || strings.Contains(msg, "Disk quota exceeded") {
+		return fmt.Errorf("%w (%v)", ErrDiskFull, err)
+	}
+	return err
 }
