@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/duckdb/duckdb-go/v2"
+	"github.com/zeebo/xxh3"
 
 	"github.com/ferryhq/ferry/sdk/schema"
 )
@@ -33,9 +34,9 @@ type Ingest struct {
 	committed map[string]int64
 	// staged holds the ids staged since the last commit, per entity.
 	staged map[string][]string
-	// empty marks the tables known to be empty (so that nothing staged can
-	// collide with an earlier row) until the first batch lands in them.
-	empty map[string]bool
+	// fresh holds, for each table that was empty when the Ingest began,
+	// the hashes of the ids staged into it since (see upsert).
+	fresh map[string]map[uint64]struct{}
 }
 
 // NewIngest starts staging for run runID. Close it when done.
@@ -57,16 +58,18 @@ func (w *Workspace) NewIngest(ctx context.Context, runID int64) (*Ingest, error)
 		conn.Close()
 		return nil, fmt.Errorf("start staging: open Arrow interface: %w", err)
 	}
-	empty := map[string]bool{}
+	fresh := map[string]map[uint64]struct{}{}
 	for _, stream := range schema.StreamNames() {
 		var has bool
 		if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s)", quoteIdent(stream))).Scan(&has); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("start staging: %w", err)
 		}
-		empty[stream] = !has
+		if !has {
+			fresh[stream] = map[uint64]struct{}{}
+		}
 	}
-	return &Ingest{w: w, conn: conn, arrow: ar, runID: runID, pending: map[string]int64{}, committed: map[string]int64{}, staged: map[string][]string{}, empty: empty}, nil
+	return &Ingest{w: w, conn: conn, arrow: ar, runID: runID, pending: map[string]int64{}, committed: map[string]int64{}, staged: map[string][]string{}, fresh: fresh}, nil
 }
 
 func (in *Ingest) begin(ctx context.Context) error {
@@ -108,19 +111,35 @@ func (in *Ingest) Batch(ctx context.Context, stream string, rec arrow.RecordBatc
 // Stream tables carry no key index: DuckDB keeps an index on millions of
 // text keys at a high price in staging time and file size (half again each,
 // measured), and the one writer, this Ingest, can keep ids unique itself:
-// it deletes the batch's ids, then appends the batch. The delete is skipped
-// while the table is known to hold none of them.
+// it deletes the batch's ids that may be in the table, then appends the
+// batch. Into a table that was empty when the Ingest began (a first
+// extract, the bulk of all staging), only ids this Ingest staged itself can
+// be there again, and a set of their hashes says which may be: no delete
+// at all for fresh ids, where a delete would scan the whole table each time.
 func (in *Ingest) upsert(ctx context.Context, table, stream string, rec arrow.RecordBatch, extra map[string]string) ([]string, error) {
 	col := rec.Column(0).(*array.String)
 	ids := make([]string, col.Len())
-	seen := make(map[string]int, col.Len())
+	seen := make(map[string]struct{}, col.Len())
 	dups := false
+	var again []string // ids that may already be in the table
+	known, tracked := in.fresh[table]
 	for i := range col.Len() {
-		ids[i] = col.Value(i)
-		if _, ok := seen[ids[i]]; ok {
+		id := col.Value(i)
+		ids[i] = id
+		if _, ok := seen[id]; ok {
 			dups = true
+			continue
 		}
-		seen[ids[i]] = i
+		seen[id] = struct{}{}
+		if !tracked {
+			again = append(again, id)
+			continue
+		}
+		h := xxh3.HashString(id)
+		if _, ok := known[h]; ok {
+			again = append(again, id)
+		}
+		known[h] = struct{}{}
 	}
 	if dups {
 		var err error
@@ -129,17 +148,15 @@ func (in *Ingest) upsert(ctx context.Context, table, stream string, rec arrow.Re
 		}
 		defer rec.Release()
 	}
-	if !in.empty[table] {
+	if len(again) > 0 {
 		if _, err := in.conn.ExecContext(ctx,
-			fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT unnest(?::VARCHAR[]))", quoteIdent(table)), ids); err != nil {
+			fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT unnest(?::VARCHAR[]))", quoteIdent(table)), again); err != nil {
 			return nil, fmt.Errorf("replace earlier rows: %w", err)
 		}
 	}
 	if err := in.insert(ctx, table, rec, extra); err != nil {
 		return nil, err
 	}
-	// From now on the table holds rows this run may bring again.
-	in.empty[table] = false
 	return ids, nil
 }
 
@@ -370,7 +387,7 @@ func (w *Workspace) ReplaceDerived(ctx context.Context, table, stream string, ex
 	if _, err := in.conn.ExecContext(ctx, "DELETE FROM "+quoteIdent(table)); err != nil {
 		return fmt.Errorf("empty %s: %w", table, err)
 	}
-	in.empty[table] = true
+	in.fresh[table] = map[uint64]struct{}{}
 	err = fill(func(rec arrow.RecordBatch) error {
 		if err := checkSchema(stream, rec.Schema()); err != nil {
 			return err
