@@ -37,6 +37,9 @@ func (e usageError) Unwrap() error { return e.err }
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// A file size limit (ulimit -f) must fail a write with an error ferry
+	// reports, not kill it mid-commit.
+	signal.Ignore(syscall.SIGXFSZ)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newApp(stdin, stdout, stderr)
@@ -155,8 +158,22 @@ func openEnv(c *cli.Context) (*pipeline.Env, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// While this command holds the workspace, no other process can open
+	// it: ferry query and ferry report are answered here meanwhile.
+	stopQueries := func() error { return nil }
+	if stop, err := ws.ServeQueriesWith(c.Context, stage.QueryServerOptions{Logger: log}); err != nil {
+		log.Warn("ferry query and ferry report cannot run while this command holds the workspace", "error", err)
+	} else {
+		stopQueries = stop
+	}
 	env := &pipeline.Env{Workspace: ws, Config: cfg, PluginDirs: c.StringSlice("plugin-dir"), Logger: log, Progress: c.App.ErrWriter}
-	return env, func() { ws.Close() }, nil
+	return env, func() {
+		// Before closing: the queries under way use the workspace.
+		if err := stopQueries(); err != nil {
+			log.Warn("stop serving queries", "error", err)
+		}
+		ws.Close()
+	}, nil
 }
 
 // inRun records a command as a run in the workspace around fn.

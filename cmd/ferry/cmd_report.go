@@ -17,19 +17,18 @@ func reportCommand() *cli.Command {
 		Usage: "show what was available, migrated, failed and skipped",
 		Description: `Prints the four-column summary per entity. With --json, prints
 {"entities": {"tickets": {"available": N, "migrated": N, "failed": N, "skipped": N}, ...}}
-for scripts. The reasons for each failed or skipped record are in the ledger:
+for scripts. It works while another ferry extracts or loads (that ferry
+answers then), showing what is committed so far. The reasons for each failed
+or skipped record are in the ledger:
    ferry query "SELECT entity, reason, count(*) FROM ledger WHERE outcome <> 'migrated' GROUP BY ALL"`,
 		Flags: []cli.Flag{
 			workspaceFlag,
 			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON"},
 		},
 		Action: func(c *cli.Context) error {
-			db, err := stage.OpenReadOnly(c.Context, c.String("workspace"))
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			sum, err := stage.Summary(c.Context, db)
+			// Through Query, not the file: a load in progress holds the
+			// file, and answers for it.
+			sum, err := stage.QuerySummary(c.Context, c.String("workspace"))
 			if err != nil {
 				return err
 			}

@@ -335,3 +335,68 @@ func TestExtractRefusesAPluginWithTheWrongChecksum(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
+
+// TestExtractOnAFullDisk: when the disk fills up while staging (here a file
+// size limit, which fails writes the same way), the extract stops with a
+// clear error, nothing is committed half-way, the workspace still opens, and
+// a rerun with room completes exactly.
+func TestExtractOnAFullDisk(t *testing.T) {
+	bin := needBinaries(t)
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Fatalf("prlimit (util-linux) is needed to limit the file size: %v", err)
+	}
+	var s sourceUnderTest
+	for _, x := range sources() {
+		if x.plugin == "csv" {
+			s = x
+		}
+	}
+	cfg := s.serve(t, noWrap, true)
+	ws := extractWorkspace(t, s.plugin, cfg)
+	// Create the workspace with room, so the limit hits the staging.
+	if _, code := runFerryIn(t, bin, nil, "query", "-w", ws, "SELECT 1"); code == 0 {
+		t.Fatal("a query found a workspace before any extract")
+	}
+	w, err := stage.Open(context.Background(), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	out, code := runFerryIn(t, bin, []string{prlimit, "--fsize=6000000"}, "extract", "-w", ws, "--plugin-dir", bin.pluginDir)
+	if code != exitFailed || !strings.Contains(out, "the disk is full (or a file size limit was reached)") || !strings.Contains(out, "plugin csv, stream tickets") {
+		t.Fatalf("extract on a full disk: exit %d\n%s", code, out)
+	}
+	// Nothing half-way: the staged rows are exactly those of the committed
+	// checkpoints (none here, or whole ones).
+	w, err = stage.Open(context.Background(), ws)
+	if err != nil {
+		t.Fatalf("the workspace does not open after a full disk: %v", err)
+	}
+	var rows, cursors int
+	w.DB().QueryRow("SELECT count(*) FROM tickets").Scan(&rows)
+	w.DB().QueryRow("SELECT count(*) FROM checkpoints").Scan(&cursors)
+	w.Close()
+	if cursors == 0 && rows != 0 {
+		t.Errorf("%d tickets staged without a committed checkpoint", rows)
+	}
+	if out, code := runExtract(t, bin, ws); code != 0 {
+		t.Fatalf("the rerun with room: exit %d\n%s", code, out)
+	}
+	compareStaged(t, ws, expected(t, s, cfg))
+}
+
+// runFerryIn runs ferry behind a wrapper command (prlimit, say).
+func runFerryIn(t *testing.T, bin binaries, wrapper []string, args ...string) (string, int) {
+	t.Helper()
+	argv := append(append(append([]string{}, wrapper...), bin.ferry), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}

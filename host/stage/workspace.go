@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // the duckdb database/sql driver
 
@@ -48,17 +49,21 @@ type Workspace struct {
 // Open opens the workspace in dir, creating the folder and the database
 // when they do not exist and bringing the schema up to date.
 func Open(ctx context.Context, dir string) (*Workspace, error) {
+	return OpenWith(ctx, dir, OpenOptions{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dir string, opts OpenOptions) (*Workspace, error) {
+	if opts.LockWait <= 0 {
+		opts.LockWait = DefaultLockWait
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create workspace folder %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := sql.Open("duckdb", path+"?"+writerSettings)
+	db, err := openWriter(ctx, dir, path, opts.LockWait)
 	if err != nil {
-		return nil, fmt.Errorf("open workspace %s: %w", path, err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+		return nil, err
 	}
 	// The workspace holds a customer's help desk: only its owner reads it.
 	for _, p := range []string{path, path + ".wal"} {
@@ -74,6 +79,51 @@ func Open(ctx context.Context, dir string) (*Workspace, error) {
 	}
 	w.w = newWriter(db)
 	return w, nil
+}
+
+// DefaultLockWait is how long Open waits for another process to let go of
+// the workspace: a ferry query reading it holds it for moments.
+const DefaultLockWait = 20 * time.Second
+
+// OpenOptions tune OpenWith.
+type OpenOptions struct {
+	// LockWait is how long to wait while another process holds the
+	// workspace (default DefaultLockWait).
+	LockWait time.Duration
+}
+
+// openWriter opens the database for writing, waiting while another process
+// holds it for a short while.
+func openWriter(ctx context.Context, dir, path string, lockWait time.Duration) (*sql.DB, error) {
+	deadline := time.Now().Add(lockWait)
+	for {
+		// duckdb-go opens the database in sql.Open already: a lock held by
+		// another process shows there or in the ping.
+		db, err := sql.Open("duckdb", path+"?"+writerSettings)
+		if err == nil {
+			if err = db.PingContext(ctx); err == nil {
+				return db, nil
+			}
+			db.Close()
+		}
+		var held *WorkspaceHeldError
+		if !errors.As(heldError(dir, err), &held) {
+			return nil, fmt.Errorf("open workspace %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			who := "another process"
+			if held.PID > 0 {
+				who = fmt.Sprintf("%s (PID %d)", held.Program, held.PID)
+			}
+			return nil, fmt.Errorf("the workspace %s is in use by %s, and DuckDB lets one process write it at a time: "+
+				"wait for it to finish (another ferry extract, load or migrate?), or stop it, then run this again", dir, who)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // Dir is the workspace folder.
