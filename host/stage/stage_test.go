@@ -494,3 +494,30 @@ func TestWriterCannotReachFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenACorruptWorkspace(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	w, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	path := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Garble the headers: the file is no longer a database.
+	for i := 0; i < 12288 && i < len(data); i++ {
+		data[i] ^= 0x5a
+	}
+	os.WriteFile(path, data, 0o600)
+	_, err = Open(ctx, dir)
+	if err == nil || !strings.Contains(err.Error(), "open workspace") {
+		t.Errorf("a corrupt workspace opened, or the error says nothing: %v", err)
+	}
+	if _, err := OpenReadOnly(ctx, dir); err == nil {
+		t.Error("a corrupt workspace opened read-only")
+	}
+}
