@@ -183,8 +183,8 @@ func TestHungAndMisbehavingPlugins(t *testing.T) {
 			plugin.Options{StallTimeout: 500 * time.Millisecond}, "made no progress for 500ms"},
 		{"frozen: nothing at all", `{"tickets":100000,"every":1000,"freeze_after":50500}`,
 			plugin.Options{IdleTimeout: 500 * time.Millisecond}, "stopped answering: nothing for 500ms"},
-		{"writes to stdout", `{"tickets":1000000,"every":10,"stdout_after":35}`,
-			plugin.Options{}, `wrote to stdout, which belongs to the plugin protocol (plugins log to stderr): "debug: ticket 35"`},
+		{"writes to stdout", `{"tickets":1000000,"every":1000,"stdout_after":50500}`,
+			plugin.Options{}, `wrote to stdout, which belongs to the plugin protocol (plugins log to stderr): "debug: ticket 50500"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,8 +66,9 @@ type Source struct {
 	mu sync.Mutex
 	// abort, while a read runs, stops it with a cause; pending is a cause
 	// that came between reads (stdout written after a read ended).
-	abort   context.CancelCauseFunc
-	pending error
+	abort     context.CancelCauseFunc
+	pending   error
+	stopAfter error
 }
 
 // passEnv are the only host environment variables a plugin sees: what a
@@ -189,11 +190,29 @@ func (e *HungError) Error() string {
 func (s *Source) stop(cause error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.abort != nil {
-		s.abort(cause)
+	if s.abort == nil {
+		s.pending = cause
 		return
 	}
-	s.pending = cause
+	// go-plugin relays stdout on a stream of its own, often ahead of the
+	// read's messages in flight: let the read take the next one, so the
+	// error can name the stream and the checkpoint, and stop it at once
+	// only if none comes.
+	s.stopAfter = cause
+	abort := s.abort
+	time.AfterFunc(stdoutGrace, func() { abort(cause) })
+}
+
+// stdoutGrace is how long a read goes on after its plugin wrote to stdout,
+// waiting for a message that says where it was.
+const stdoutGrace = 2 * time.Second
+
+// stopRequested returns the cause a read is to stop with, once a message
+// came after it.
+func (s *Source) stopRequested() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopAfter
 }
 
 // forceKill ends the plugin process at once.
@@ -332,7 +351,7 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, opts ReadOpti
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.abort = nil
+		s.abort, s.stopAfter = nil, nil
 		s.mu.Unlock()
 	}()
 	wd := newWatchdog(s.opts.IdleTimeout, s.opts.StallTimeout)
@@ -365,6 +384,9 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, opts ReadOpti
 		}
 		wd.heard(m)
 		if cause := context.Cause(ctx); cause != nil {
+			return fail(cause)
+		}
+		if cause := s.stopRequested(); cause != nil {
 			return fail(cause)
 		}
 		switch msg := m.GetMessage().(type) {
