@@ -4,11 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // maxGroup bounds how many writes share one commit.
 const maxGroup = 512
+
+// maxRowsPerStatement bounds the rows of one multi-row INSERT: a caller may
+// record a transform's outcomes for a whole batch at once.
+const maxRowsPerStatement = 2000
 
 // A row of the ledger or the id map, as the writer batches them.
 type ledgerRow struct {
@@ -148,10 +153,10 @@ func (w *writer) tx(ops []writeOp) error {
 		return err
 	}
 	defer tx.Rollback()
-	if len(idOrder) > 0 {
-		vals := make([]string, 0, len(idOrder))
-		args := make([]any, 0, 4*len(idOrder))
-		for _, k := range idOrder {
+	for chunk := range slices.Chunk(idOrder, maxRowsPerStatement) {
+		vals := make([]string, 0, len(chunk))
+		args := make([]any, 0, 4*len(chunk))
+		for _, k := range chunk {
 			r := idMap[k]
 			vals = append(vals, "(?, ?, ?, ?, now()::TIMESTAMP)")
 			args = append(args, r.entity, r.sourceID, r.intercomID, r.runID)
@@ -161,10 +166,10 @@ func (w *writer) tx(ops []writeOp) error {
 			return fmt.Errorf("write the id map: %w", err)
 		}
 	}
-	if len(ledgerOrder) > 0 {
-		vals := make([]string, 0, len(ledgerOrder))
-		args := make([]any, 0, 7*len(ledgerOrder))
-		for _, k := range ledgerOrder {
+	for chunk := range slices.Chunk(ledgerOrder, maxRowsPerStatement) {
+		vals := make([]string, 0, len(chunk))
+		args := make([]any, 0, 7*len(chunk))
+		for _, k := range chunk {
 			r := ledger[k]
 			vals = append(vals, "(?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)")
 			args = append(args, r.entity, r.sourceID, r.outcome, nullIfEmpty(r.reason), nullIfEmpty(r.intercomID), r.stage, r.runID)
