@@ -114,6 +114,7 @@ the last run stopped and never creates anything twice.`,
 			queryCommand(),
 			reportCommand(),
 			sandboxCommand(),
+			transformCommand(),
 		},
 	}
 	for _, c := range app.Commands {

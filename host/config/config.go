@@ -27,8 +27,10 @@ type Config struct {
 	Source     Source      `yaml:"source"`
 	Filter     string      `yaml:"filter,omitempty"`
 	Transforms []Transform `yaml:"transforms,omitempty"`
-	Target     Target      `yaml:"target"`
-	Options    Options     `yaml:"options,omitempty"`
+	// TransformLimits bound every transform module's instances.
+	TransformLimits TransformLimits `yaml:"transform_limits,omitempty"`
+	Target          Target          `yaml:"target"`
+	Options         Options         `yaml:"options,omitempty"`
 }
 
 // Source names the source plugin and its config.
@@ -67,6 +69,17 @@ type Transform struct {
 	Config map[string]any `yaml:"config,omitempty"`
 	// Streams the transform applies to; default: tickets.
 	Streams []string `yaml:"streams,omitempty"`
+}
+
+// TransformLimits bound what a transform may take; a module past a limit
+// fails its batch's records, with the reason, and the run goes on.
+type TransformLimits struct {
+	// MemoryMB caps each module instance's memory (default 256, at most
+	// 4096, what a wasm32 module can address).
+	MemoryMB int `yaml:"memory_mb,omitempty"`
+	// BatchTimeout is how long a module may take over one batch, and over
+	// its start-up (default 10s).
+	BatchTimeout Duration `yaml:"batch_timeout,omitempty"`
 }
 
 // Target is the Intercom workspace to load into.
@@ -157,6 +170,9 @@ func (c *Config) validate() error {
 	}
 	if ic.Ceiling < 0 || ic.Concurrency < 0 {
 		problems = append(problems, "target.intercom ceiling and concurrency cannot be negative")
+	}
+	if l := c.TransformLimits.MemoryMB; l < 0 || l > 4096 {
+		problems = append(problems, fmt.Sprintf("transform_limits.memory_mb %d: want 1 to 4096 (0: the default, 256)", l))
 	}
 	for i, t := range c.Transforms {
 		if t.WASM == "" {

@@ -51,6 +51,11 @@ func TestParse(t *testing.T) {
 				t.Errorf("got %+v", c.Transforms)
 			}
 		}},
+		{name: "transform limits", doc: base + "transform_limits:\n  memory_mb: 512\n  batch_timeout: 30s\n", check: func(t *testing.T, c *Config) {
+			if c.TransformLimits.MemoryMB != 512 || time.Duration(c.TransformLimits.BatchTimeout) != 30*time.Second {
+				t.Errorf("transform limits = %+v", c.TransformLimits)
+			}
+		}},
 		{name: "stall timeout", doc: strings.Replace(base, "plugin: zendesk", "plugin: zendesk\n  stall_timeout: 45m", 1), check: func(t *testing.T, c *Config) {
 			if time.Duration(c.Source.StallTimeout) != 45*time.Minute {
 				t.Errorf("stall timeout = %v", time.Duration(c.Source.StallTimeout))
@@ -60,6 +65,7 @@ func TestParse(t *testing.T) {
 		{name: "unset variable", doc: strings.Replace(base, "${ZENDESK_TOKEN}", "${NOPE}", 1), wantErr: "source.config.token: environment variable NOPE is not set"},
 		{name: "bad reference", doc: strings.Replace(base, "${ZENDESK_TOKEN}", "${1x}", 1), wantErr: "not a valid ${VAR} reference"},
 		{name: "unknown key", doc: base + "optoins: {}\n", wantErr: "field optoins not found"},
+		{name: "transform memory too large", doc: base + "transform_limits:\n  memory_mb: 5000\n", wantErr: "transform_limits.memory_mb 5000: want 1 to 4096"},
 		{name: "no plugin", doc: strings.Replace(base, "plugin: zendesk", "plugin: \"\"", 1), wantErr: "source.plugin is missing"},
 		{name: "bad region", doc: strings.Replace(base, "region: eu", "region: mars", 1), wantErr: `region "mars"`},
 		{name: "transform without wasm", doc: base + "transforms:\n  - config: {}\n", wantErr: "transforms[0].wasm is missing"},

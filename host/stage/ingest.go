@@ -362,51 +362,6 @@ func (w *Workspace) Cursors(ctx context.Context) (map[string][]byte, error) {
 	return out, rows.Err()
 }
 
-// ReplaceDerived replaces the rows of a table derived from a stream's
-// records (transformed_tickets, say) in one transaction: the table has the
-// stream's columns plus extraCols (SQL column definitions), and fill writes
-// its batches through put, with extra giving SQL values for the extra
-// columns. Readers see the old rows or the new, never a mix.
-func (w *Workspace) ReplaceDerived(ctx context.Context, table, stream string, extraCols []string, extra map[string]string,
-	fill func(put func(arrow.RecordBatch) error) error) error {
-	ddl, err := streamTableDDL(table, stream, extraCols...)
-	if err != nil {
-		return err
-	}
-	in, err := w.NewIngest(ctx, 0)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := in.begin(ctx); err != nil {
-		return err
-	}
-	if _, err := in.conn.ExecContext(ctx, ddl); err != nil {
-		return fmt.Errorf("create %s: %w", table, err)
-	}
-	if _, err := in.conn.ExecContext(ctx, "DELETE FROM "+quoteIdent(table)); err != nil {
-		return fmt.Errorf("empty %s: %w", table, err)
-	}
-	in.fresh[table] = map[uint64]struct{}{}
-	err = fill(func(rec arrow.RecordBatch) error {
-		if err := checkSchema(stream, rec.Schema()); err != nil {
-			return err
-		}
-		if _, err := in.upsert(ctx, table, stream, rec, extra); err != nil {
-			return fmt.Errorf("write %d rows to %s: %w", rec.NumRows(), table, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if _, err := in.conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("commit %s: %w", table, err)
-	}
-	in.inTx = false
-	return nil
-}
-
 // ErrDiskFull marks a write that failed for want of space.
 var ErrDiskFull = errors.New("the disk is full (or a file size limit was reached) while writing the workspace: free some space and run the same command again; nothing after the last committed checkpoint was kept, and the workspace opens as before")
 

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/ferryhq/ferry/sdk/schema"
 )
 
 // Selection says which staged tickets a load takes.
@@ -205,4 +207,17 @@ func SelectedCompanies(sel Selection) string {
 // and the like) of the tickets a load takes, once Select recorded it.
 func SelectedTickets(column string) string {
 	return column + " IN (SELECT ticket_id FROM load_selection)"
+}
+
+// SelectAdded adds to the load's selection the tickets transforms added
+// (the pieces of a split, new tickets): they were not staged when the
+// selection was made, and load with the tickets that made them.
+func (w *Workspace) SelectAdded(ctx context.Context) error {
+	overlay := quoteIdent(OverlayTable(schema.Tickets))
+	q := fmt.Sprintf(`INSERT INTO load_selection SELECT DISTINCT id FROM %s WHERE %s = '%s' AND id NOT IN (SELECT ticket_id FROM load_selection)`,
+		overlay, overlayKind, OverlayNew)
+	if _, err := w.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("select the tickets transforms added: %w", err)
+	}
+	return nil
 }

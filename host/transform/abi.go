@@ -17,9 +17,11 @@ const (
 	// formatJSON is JSON v1 batches: bit 0 of ferry_formats, and the format
 	// argument of ferry_transform.
 	formatJSON = 1 << 0
-	// hostFormats is every format this host can send, best first when
-	// there are several.
-	hostFormats = formatJSON
+	// formatColumnar is the columnar format (sdk/transform/columnar): bit 1.
+	formatColumnar = 1 << 1
+	// hostFormats is every format this host can send. Which one a stream's
+	// batches take is the module's declaration's to say (ferry_columns).
+	hostFormats = formatJSON | formatColumnar
 
 	hostModule  = "ferry"
 	hostLogFunc = "log"
@@ -34,6 +36,7 @@ const (
 	exportFree       = "ferry_free"
 	exportConfigure  = "ferry_configure"
 	exportTransform  = "ferry_transform"
+	exportColumns    = "ferry_columns"
 )
 
 const (
@@ -77,7 +80,10 @@ func requiredExports() map[string]signature {
 // memory, and imports nothing this host does not provide. Catching these here
 // gives a customer an error that says what to fix, where instantiation would
 // fail with wazero's wording or, for a command module, not fail at all.
-func checkModule(c wazero.CompiledModule) error {
+// instrumented says the module is ferry's instrumented form of the
+// customer's, whose import of the yield is ferry's doing (interrupt.go);
+// a module of the customer's own may not import it.
+func checkModule(c wazero.CompiledModule, instrumented bool) error {
 	exports := c.ExportedFunctions()
 	if _, ok := exports[exportInitialize]; !ok {
 		if _, ok := exports[exportStart]; ok {
@@ -98,12 +104,21 @@ func checkModule(c wazero.CompiledModule) error {
 			problems = append(problems, fmt.Sprintf("%s has type %s, want %s", name, got, want))
 		}
 	}
+	if def, ok := exports[exportColumns]; ok {
+		want := signature{[]api.ValueType{i32, i32}, []api.ValueType{i64}}
+		got := signature{def.ParamTypes(), def.ResultTypes()}
+		if !slices.Equal(got.params, want.params) || !slices.Equal(got.results, want.results) {
+			problems = append(problems, fmt.Sprintf("%s has type %s, want %s", exportColumns, got, want))
+		}
+	}
 	if _, ok := c.ExportedMemories()[exportMemory]; !ok {
 		problems = append(problems, "it does not export its memory as "+exportMemory)
 	}
 	for _, imp := range c.ImportedFunctions() {
 		module, name, _ := imp.Import()
-		if module == wasiModule || module == hostModule && name == hostLogFunc {
+		allowed := module == wasiModule ||
+			module == hostModule && (name == hostLogFunc || instrumented && name == hostYieldFunc)
+		if allowed {
 			continue
 		}
 		problems = append(problems, fmt.Sprintf("it imports %s.%s, which ferry does not provide (a transform may import %s and %s.%s)", module, name, wasiModule, hostModule, hostLogFunc))

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -70,6 +72,21 @@ func TestApplyExample(t *testing.T) {
 	}
 }
 
+// TestLoadDeclarationsTimeLimit checks that ferry_columns, the module's
+// code too, runs under the time limit: a module that never answers is
+// refused at load, not waited for.
+func TestLoadDeclarationsTimeLimit(t *testing.T) {
+	r := newRuntime(t, Options{BatchTimeout: 300 * time.Millisecond})
+	began := time.Now()
+	_, err := r.Load(t.Context(), mustWasm(t, misbehaveWasm), "misbehave", json.RawMessage(`{"loop_columns":true}`))
+	if err == nil || !strings.Contains(err.Error(), "timed out in ferry_columns") {
+		t.Fatalf("Load = %v, want it timed out in ferry_columns", err)
+	}
+	if d := time.Since(began); d > 10*time.Second {
+		t.Errorf("Load took %s", d)
+	}
+}
+
 func TestLoadConfigError(t *testing.T) {
 	r := newRuntime(t, Options{})
 	tests := []struct {
@@ -114,10 +131,16 @@ func TestLoadRejects(t *testing.T) {
 		{"command module", assemble(append(abi, wasmFunc{name: "_start"}), true), "WASI command"},
 		{"unknown import", assemble(abi, true, [2]string{"env", "now"}), "it imports env.now, which ferry does not provide"},
 		{"another ferry import", assemble(abi, true, [2]string{"ferry", "time"}), "it imports ferry.time"},
+		// The yield is for the modules ferry instruments, not the customer's.
+		{"imports the yield", assemble(abi, true, [2]string{"ferry", "__ferry_yield"}), "it imports ferry.__ferry_yield, which ferry does not provide"},
 		{"ABI version 2", assemble(replace(abi, wasmFunc{name: "ferry_abi_version", results: []byte{wI32}, body: i32Const(2)}), true),
 			"speaks transform ABI version 2; this ferry speaks version 1"},
-		{"no known format", assemble(replace(abi, wasmFunc{name: "ferry_formats", results: []byte{wI32}, body: i32Const(2)}), true),
+		{"no known format", assemble(replace(abi, wasmFunc{name: "ferry_formats", results: []byte{wI32}, body: i32Const(4)}), true),
 			"reads no batch format ferry writes"},
+		{"columnar only, no declarations", assemble(replace(abi, wasmFunc{name: "ferry_formats", results: []byte{wI32}, body: i32Const(2)}), true),
+			"reads whole records of users but not the JSON format"},
+		{"ferry_columns of the wrong type", assemble(append(abi, wasmFunc{name: "ferry_columns", results: []byte{wI32}, body: i32Const(0)}), true),
+			"ferry_columns has type () -> (i32), want (i32, i32) -> (i64)"},
 		{"initialize never returns", assemble(append(abi, wasmFunc{name: "_initialize", body: loopForever}), true),
 			"timed out in _initialize"},
 		{"initialize traps", assemble(append(abi, wasmFunc{name: "_initialize", body: []byte{0x00}}), true),
@@ -199,6 +222,16 @@ func TestBatchFailures(t *testing.T) {
 		{"oob", Options{}, "transform misbehave: reply at 0xfff00000 (64 bytes) is out of the module's memory"},
 		{"batcherror", Options{}, "transform misbehave: cannot read this batch"},
 		{"count", Options{}, "transform misbehave: the module returned 2 results for 3 records"},
+		// The sandbox: each attempt stops the batch, with what was tried.
+		{"file", Options{}, "tried to open a file: /etc/passwd (transforms have no filesystem)"},
+		{"writefile", Options{}, "tried to open a file: /tmp/ferry-pwned (transforms have no filesystem)"},
+		// Go resolves names from files: the first it opens stops it.
+		{"resolve", Options{}, "tried to open a file: /etc/"},
+		{"socket", Options{}, "tried to use the network (sock_accept on a socket; transforms have no network)"},
+		{"env", Options{}, "tried to read the environment (environ_sizes_get; transforms have none)"},
+		{"args", Options{}, "tried to read its arguments (args_sizes_get; transforms have none)"},
+		{"stdout", Options{OutputLimit: 64 << 10}, "wrote more than 65536 bytes to stdout"},
+		{"stderrflood", Options{OutputLimit: 64 << 10}, "wrote more than 65536 bytes to stderr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.stream, func(t *testing.T) {
@@ -219,6 +252,59 @@ func TestBatchFailures(t *testing.T) {
 			}
 			results, err = m.Apply(t.Context(), "tickets", records(`{"id":"4"}`))
 			if err != nil || len(results) != 1 || results[0].Outcome != Keep {
+				t.Fatalf("the batch after: %+v, %v; want a keep", results, err)
+			}
+		})
+	}
+}
+
+// TestTimeLimitDuringGC runs a batch that loops forever while garbage
+// collections run. A collection stops the world, which waits for every
+// goroutine, the one looping in the module included: the module must come
+// back to Go for it (and for its time limit) of itself, or the process
+// hangs, until go test kills it.
+func TestTimeLimitDuringGC(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"fuel", Options{BatchTimeout: 300 * time.Millisecond}},
+		{"wazero's checks", Options{BatchTimeout: 300 * time.Millisecond, CloseOnContextDone: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRuntime(t, tt.opts)
+			m := load(t, r, mustWasm(t, misbehaveWasm), "misbehave", "")
+			ctx, cancel := context.WithCancel(t.Context())
+			var collections atomic.Int64
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				for ctx.Err() == nil {
+					time.Sleep(20 * time.Millisecond)
+					runtime.GC()
+					collections.Add(1)
+				}
+			})
+			began := time.Now()
+			results, err := m.Apply(t.Context(), "loop", records(`{"id":"1"}`))
+			elapsed := time.Since(began)
+			during := collections.Load()
+			cancel()
+			wg.Wait()
+			if err != nil {
+				t.Fatalf("Apply: %v (a batch out of time is failed records, not an error)", err)
+			}
+			if want := "transform misbehave: timed out: the batch took over 300ms"; results[0].Outcome != Error || results[0].Reason != want {
+				t.Errorf("result %v %q, want an error %q", results[0].Outcome, results[0].Reason, want)
+			}
+			if elapsed > 5*time.Second {
+				t.Errorf("the batch stopped %s after it began, with a limit of 300ms", elapsed)
+			}
+			if during == 0 {
+				t.Error("no garbage collection finished while the module looped")
+			}
+			results, err = m.Apply(t.Context(), "tickets", records(`{"id":"2"}`))
+			if err != nil || results[0].Outcome != Keep {
 				t.Fatalf("the batch after: %+v, %v; want a keep", results, err)
 			}
 		})

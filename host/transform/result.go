@@ -5,7 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/ferryhq/ferry/sdk/schema"
 )
 
 // Outcome is what became of one input record.
@@ -47,6 +52,64 @@ type Result struct {
 	// that dropped or failed the record, or the last one that kept or split
 	// it. It is what the workspace records against each transformed row.
 	ModuleSHA256 string
+	// Extra holds the records of other streams (or new records of the same)
+	// that modules added for this record with Emit, unless it failed.
+	Extra []ExtraRecord
+}
+
+// ExtraRecord is a record a batch's transforms added: a piece of a split
+// beyond the first, or a record a module emitted, of its stream or another.
+type ExtraRecord struct {
+	// From is the input row (or record) it came from.
+	From int
+	// Stream is its stream: the batch's for a piece.
+	Stream string
+	// Record is the record, a JSON object in the canonical form.
+	Record json.RawMessage
+	// Partial marks a piece of a split in a batch whose modules all
+	// declared their columns: Record holds the id and the columns of
+	// BatchResult.Out, and its other columns are those of input row From.
+	// A whole record (an emitted one, or a piece of a chain with a whole
+	// record module) is not partial.
+	Partial bool
+	// Module is the SHA-256 of the module that emitted it, or that split
+	// its row.
+	Module string
+}
+
+// BatchResult is what a chain did to one Arrow batch ([Chain.ApplyArrow]),
+// aligned with the input rows.
+type BatchResult struct {
+	// Outcomes holds each input row's outcome:
+	//   - Keep: the row goes on as one record, with Out's values;
+	//   - Split: the row became several records: the first is in Out, the
+	//     others in Extra (From: the row);
+	//   - Drop: every record the row became was dropped;
+	//   - Error: a module failed the row, or one of the records it became.
+	Outcomes []Outcome
+	// Reasons holds the reason of each Drop and Error row ("" for others).
+	Reasons []string
+	// Changed lists, per input row, the SHA-256 of the modules that
+	// changed it, in chain order: kept it with a value changed, split it,
+	// dropped it or failed it (a batch failure counts for the module whose
+	// batch failed). A row no module changed has none, and Out holds it as
+	// it came in.
+	Changed [][]string
+	// Out holds, one row per input row, the id and the columns the chain
+	// writes (every column when a module reads whole records), in schema
+	// order: the values of the Keep and Split rows; other rows are null.
+	// The caller releases it (or the result, with Release).
+	Out arrow.RecordBatch
+	// Extra holds the records splits and Emit added, in input row order.
+	Extra []ExtraRecord
+}
+
+// Release releases Out.
+func (r *BatchResult) Release() {
+	if r != nil && r.Out != nil {
+		r.Out.Release()
+		r.Out = nil
+	}
 }
 
 // maxReason bounds a reason a module gives, as it ends up in the workspace
@@ -89,15 +152,21 @@ func encodeBatch(stream string, records []json.RawMessage) ([]byte, error) {
 
 // decodeResults reads a JSON v1 reply to a batch of n records: exactly n
 // results, each exactly one of keep (an object), drop (a reason), split (a
-// non-empty list of objects) or error (a reason). Anything else is an error,
-// as is a batch-level {"error": ...} reply, whose reason is the error's text.
-func decodeResults(data []byte, n int) ([]Result, error) {
+// non-empty list of objects) or error (a reason), with the records it
+// emitted. Anything else is an error, as is a batch-level {"error": ...}
+// reply, whose reason is the error's text. module is the SHA-256 emitted
+// records are attributed to.
+func decodeResults(data []byte, n int, module string) ([]Result, error) {
 	var reply struct {
 		Results []struct {
 			Keep  json.RawMessage   `json:"keep"`
 			Drop  *string           `json:"drop"`
 			Split []json.RawMessage `json:"split"`
 			Error *string           `json:"error"`
+			Emit  []struct {
+				Stream string          `json:"stream"`
+				Record json.RawMessage `json:"record"`
+			} `json:"emit"`
 		} `json:"results"`
 		Error *string `json:"error"`
 	}
@@ -145,19 +214,42 @@ func decodeResults(data []byte, n int) ([]Result, error) {
 		if set != 1 {
 			return nil, fmt.Errorf("result %d has %d of keep, drop, split and error, want exactly one", i, set)
 		}
+		if results[i].Outcome == Error {
+			continue // a failed record adds nothing
+		}
+		for j, e := range r.Emit {
+			if err := checkEmitted(e.Stream, e.Record); err != nil {
+				return nil, fmt.Errorf("result %d: emitted record %d: %w", i, j, err)
+			}
+			results[i].Extra = append(results[i].Extra, ExtraRecord{From: i, Stream: e.Stream, Record: e.Record, Module: module})
+		}
 	}
 	return results, nil
+}
+
+// checkEmitted checks a record a module emitted: an object, of a canonical
+// stream.
+func checkEmitted(stream string, record json.RawMessage) error {
+	if _, err := schema.Schema(stream); err != nil {
+		return fmt.Errorf("of stream %q: not a canonical stream", stream)
+	}
+	if !isObject(record) {
+		return errors.New("not a JSON object")
+	}
+	return nil
 }
 
 // isObject reports whether a value json.Unmarshal left in a RawMessage is an
 // object: it is valid JSON without leading space, or the literal null.
 func isObject(v json.RawMessage) bool { return len(v) > 0 && v[0] == '{' }
 
-// reason returns a module's reason bounded in size, or def for an empty one.
+// reason returns a module's reason bounded in size and in UTF-8, or def for
+// an empty one.
 func reason(s, def string) string {
 	if s == "" {
 		return def
 	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= maxReason {
 		return s
 	}

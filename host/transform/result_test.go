@@ -47,7 +47,7 @@ func TestDecodeResults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeResults([]byte(tt.reply), tt.n)
+			got, err := decodeResults([]byte(tt.reply), tt.n, "")
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.err)
@@ -73,7 +73,7 @@ func TestDecodeResults(t *testing.T) {
 			}
 		})
 	}
-	if _, err := decodeResults([]byte(`{"error":""}`), 1); err == nil || err.Error() != "the module failed the batch without a reason" {
+	if _, err := decodeResults([]byte(`{"error":""}`), 1, ""); err == nil || err.Error() != "the module failed the batch without a reason" {
 		t.Errorf("a batch error without a reason: %v", err)
 	}
 }
@@ -103,7 +103,7 @@ func FuzzDecodeResults(f *testing.F) {
 		if n < 0 || n > 1<<16 {
 			return
 		}
-		results, err := decodeResults(reply, n)
+		results, err := decodeResults(reply, n, "")
 		if err != nil {
 			return
 		}

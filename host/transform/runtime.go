@@ -2,24 +2,23 @@ package transform
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
 // Defaults of [Options].
 const (
 	DefaultMemoryLimitPages = 4096 // 256 MiB
 	DefaultBatchTimeout     = 10 * time.Second
+	DefaultOutputLimit      = 1 << 20 // 1 MiB
 )
 
 // maxMemoryPages is the most a wasm32 memory can have: 4 GiB.
@@ -39,13 +38,41 @@ type Options struct {
 	// Logger receives modules' log lines and what they write to stderr,
 	// with the module's name; nil means slog.Default().
 	Logger *slog.Logger
+	// PoolSize is how many instances of each module may run batches at
+	// once, each batch on its own; 0 means runtime.GOMAXPROCS(0), so that
+	// concurrent callers keep every core busy. Instances start as they are
+	// needed, each with its own memory of up to MemoryLimitPages.
+	PoolSize int
+	// OutputLimit bounds what a module may write to stdout, and to stderr,
+	// in one call, in bytes; past it the call stops and its batch fails.
+	// 0 means DefaultOutputLimit.
+	OutputLimit int
+	// CloseOnContextDone stops modules that run past their time with
+	// wazero's own mechanism (WithCloseOnContextDone), which checks the
+	// context at every loop of a module by calling out to Go, instead of
+	// ferry's fuel (see interrupt.go), a count kept in the module itself
+	// that calls out to Go only every so many loops. Both stop any
+	// module; wazero's makes Go transforms several times slower. Modules
+	// ferry cannot instrument use it regardless.
+	CloseOnContextDone bool
+
+	// unstoppable runs modules with neither mechanism, for the benchmark
+	// that measures what they cost. Nothing then stops a module that never
+	// returns: never in production.
+	unstoppable bool
 }
 
 // Runtime compiles and runs transform modules. It is safe for concurrent use.
 type Runtime struct {
-	wazero wazero.Runtime
-	cache  wazero.CompilationCache // nil without Options.CacheDir
-	opts   Options
+	opts  Options
+	cache wazero.CompilationCache // nil without Options.CacheDir
+	// fast runs modules without wazero's checks: instrumented ones
+	// (unless Options.CloseOnContextDone, when it has the checks).
+	fast wazero.Runtime
+	// checked runs, with wazero's checks, the modules ferry cannot
+	// instrument; it starts with the first of them.
+	mu      sync.Mutex
+	checked wazero.Runtime
 }
 
 // NewRuntime returns a runtime with the ABI's host functions in place.
@@ -62,41 +89,94 @@ func NewRuntime(ctx context.Context, opts Options) (*Runtime, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.PoolSize <= 0 {
+		opts.PoolSize = runtime.GOMAXPROCS(0)
+	}
+	if opts.OutputLimit <= 0 {
+		opts.OutputLimit = DefaultOutputLimit
+	}
 	r := &Runtime{opts: opts}
-	config := wazero.NewRuntimeConfigCompiler().
-		// Without this, a module that never returns would hold its
-		// goroutine forever, deadline or not.
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(opts.MemoryLimitPages)
-	if opts.CacheDir != "" {
+	// wazero's cache keys machine code by the module's bytes, not by
+	// whether it has the deadline checks: the same bytes must never be
+	// compiled both ways into one cache. Instrumented modules are compiled
+	// without (their bytes are not the file's), the others with; only the
+	// benchmark's unstoppable runtime compiles without either, and it
+	// keeps no cache.
+	if opts.CacheDir != "" && !opts.unstoppable {
 		cache, err := wazero.NewCompilationCacheWithDir(opts.CacheDir)
 		if err != nil {
 			return nil, fmt.Errorf("open compilation cache %s: %w", opts.CacheDir, err)
 		}
 		r.cache = cache
-		config = config.WithCompilationCache(cache)
 	}
-	r.wazero = wazero.NewRuntimeWithConfig(ctx, config)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r.wazero); err != nil {
-		return nil, errors.Join(fmt.Errorf("instantiate WASI: %w", err), r.Close(ctx))
+	fast, err := r.newWazero(ctx, opts.CloseOnContextDone)
+	if err != nil {
+		return nil, errors.Join(err, r.Close(ctx))
 	}
-	_, err := r.wazero.NewHostModuleBuilder(hostModule).
+	r.fast = fast
+	return r, nil
+}
+
+// newWazero returns a wazero runtime with the host modules, with wazero's
+// deadline checks or without.
+func (r *Runtime) newWazero(ctx context.Context, checks bool) (wazero.Runtime, error) {
+	config := wazero.NewRuntimeConfigCompiler().
+		WithCloseOnContextDone(checks).
+		WithMemoryLimitPages(r.opts.MemoryLimitPages)
+	if r.cache != nil {
+		config = config.WithCompilationCache(r.cache)
+	}
+	w := wazero.NewRuntimeWithConfig(ctx, config)
+	if err := instantiateWASI(ctx, w); err != nil {
+		return nil, errors.Join(err, w.Close(ctx))
+	}
+	// Both runtimes have the yield, though only instrumented modules may
+	// import it (checkModule): one host module, whichever runtime.
+	_, err := w.NewHostModuleBuilder(hostModule).
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(r.hostLog), []api.ValueType{i32, i32, i32}, nil).
 		WithParameterNames("level", "ptr", "len").
 		Export(hostLogFunc).
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(hostYield), nil, nil).
+		Export(hostYieldFunc).
 		Instantiate(ctx)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("instantiate the %s host module: %w", hostModule, err), r.Close(ctx))
+		return nil, errors.Join(fmt.Errorf("instantiate the %s host module: %w", hostModule, err), w.Close(ctx))
 	}
-	return r, nil
+	return w, nil
+}
+
+// checkedRuntime returns the runtime with wazero's deadline checks.
+func (r *Runtime) checkedRuntime(ctx context.Context) (wazero.Runtime, error) {
+	if r.opts.CloseOnContextDone {
+		return r.fast, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.checked == nil {
+		w, err := r.newWazero(ctx, true)
+		if err != nil {
+			return nil, err
+		}
+		r.checked = w
+	}
+	return r.checked, nil
 }
 
 // Close closes every module loaded by the runtime, then the runtime.
 func (r *Runtime) Close(ctx context.Context) error {
 	var errs []error
-	if err := r.wazero.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("close wasm runtime: %w", err))
+	r.mu.Lock()
+	checked := r.checked
+	r.mu.Unlock()
+	for _, w := range []wazero.Runtime{r.fast, checked} {
+		if w == nil {
+			continue
+		}
+		if err := w.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close wasm runtime: %w", err))
+		}
 	}
 	if r.cache != nil {
 		if err := r.cache.Close(ctx); err != nil {
@@ -106,50 +186,45 @@ func (r *Runtime) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Load compiles a module (once: later instances reuse the machine code),
-// checks that it speaks the ABI, instantiates it and configures it with
-// config (a JSON value; empty for none). name identifies it in logs, reasons
-// and errors, typically the file name without .wasm; "" names it by its
-// hash. Every error names the module, a config error included.
-func (r *Runtime) Load(ctx context.Context, wasm []byte, name string, config json.RawMessage) (*Module, error) {
-	sum := sha256.Sum256(wasm)
-	sha := hex.EncodeToString(sum[:])
-	if name == "" {
-		name = sha[:12]
+// compile compiles a module for running: instrumented with the fuel and
+// the yields, or as it is with wazero's deadline checks when it cannot be
+// instrumented (or Options.CloseOnContextDone says so). instrumented says
+// which.
+func (r *Runtime) compile(ctx context.Context, wasm []byte, logger *slog.Logger) (w wazero.Runtime, compiled wazero.CompiledModule, instrumented bool, err error) {
+	if r.opts.unstoppable || r.opts.CloseOnContextDone {
+		compiled, err = r.fast.CompileModule(ctx, wasm)
+		return r.fast, compiled, false, err
 	}
-	if len(config) == 0 {
-		config = json.RawMessage("null")
-	} else if !json.Valid(config) {
-		return nil, fmt.Errorf("transform %s: config is not valid JSON", name)
+	if inst, ierr := instrument(wasm); ierr == nil {
+		compiled, err = r.fast.CompileModule(ctx, inst)
+		return r.fast, compiled, true, err
+	} else {
+		logger.DebugContext(ctx, "the module runs with wazero's deadline checks", "why", ierr)
 	}
-	compiled, err := r.wazero.CompileModule(ctx, wasm)
+	w, err = r.checkedRuntime(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("transform %s: compile: %w", name, err)
+		return nil, nil, false, err
 	}
-	if err := checkModule(compiled); err != nil {
-		return nil, errors.Join(fmt.Errorf("transform %s: %w", name, err), compiled.Close(ctx))
-	}
-	m := &Module{
-		runtime:  r,
-		name:     name,
-		sha:      sha,
-		config:   append(json.RawMessage(nil), config...),
-		compiled: compiled,
-		logger:   r.opts.Logger.With("transform", name),
-		sem:      make(chan struct{}, 1),
-	}
-	inst, err := m.start(ctx)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("transform %s: %w", name, err), compiled.Close(ctx))
-	}
-	m.inst = inst
-	return m, nil
+	compiled, err = w.CompileModule(ctx, wasm)
+	return w, compiled, false, err
 }
 
-// loggerKey carries the logger of the module being called to hostLog, which
-// wazero calls with the caller's context: instances are anonymous, so the
-// context is what says whose line it is.
-type loggerKey struct{}
+// hostYield is the ferry.__ferry_yield import of instrumented modules,
+// which they call when their fuel runs out (interrupt.go). It runs on the
+// goroutine of the call, in Go, where the call's time is checked: a panic
+// stops the module at once, wazero making it the call's error.
+func hostYield(ctx context.Context, mod api.Module, _ []uint64) {
+	if ctx.Err() != nil {
+		panic(context.Cause(ctx))
+	}
+	fuel, ok := mod.ExportedGlobal(fuelExport).(api.MutableGlobal)
+	if !ok {
+		// Only a module that ferry did not instrument would lack it, and
+		// checkModule refuses those that import the yield.
+		panic(fmt.Errorf("%s.%s called by a module without a mutable global %s", hostModule, hostYieldFunc, fuelExport))
+	}
+	fuel.Set(api.EncodeI32(fuelPerYield))
+}
 
 // maxLogLine bounds one log line from a module.
 const maxLogLine = 8 << 10
@@ -158,9 +233,9 @@ const maxLogLine = 8 << 10
 func (r *Runtime) hostLog(ctx context.Context, mod api.Module, stack []uint64) {
 	level := slog.Level(int32(api.DecodeI32(stack[0])))
 	ptr, size := api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
-	logger, ok := ctx.Value(loggerKey{}).(*slog.Logger)
-	if !ok {
-		logger = r.opts.Logger
+	logger := r.opts.Logger
+	if st := stateOf(ctx); st != nil {
+		logger = st.logger
 	}
 	if !logger.Enabled(ctx, level) {
 		return

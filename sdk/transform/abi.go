@@ -5,11 +5,17 @@ package transform
 // not speak.
 const ABIVersion = 1
 
-// FormatJSON is the format tag of JSON v1 batches: a bit of the mask
-// ferry_formats returns, and the format argument of ferry_transform. Later
-// formats (a columnar one) take the next bits, so that a module can offer
-// several and ferry picks the best it reads.
-const FormatJSON = 1 << 0
+// The batch formats: bits of the mask ferry_formats returns, and the format
+// argument of ferry_transform. A module may read several; ferry picks, per
+// stream, the one the module's column declarations call for (see
+// [Context.Declare]).
+const (
+	// FormatJSON is JSON v1: whole records as JSON objects.
+	FormatJSON = 1 << 0
+	// FormatColumnar is the columnar format (package columnar): just the
+	// columns a transform declared, in Arrow's layout.
+	FormatColumnar = 1 << 1
+)
 
 // formats is the mask this package reports: every format Instance.Transform reads.
-const formats = FormatJSON
+const formats = FormatJSON | FormatColumnar

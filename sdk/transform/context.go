@@ -16,11 +16,77 @@ import (
 type LogFunc func(level slog.Level, msg string)
 
 // Context is what a transform knows besides the record: the stream of the
-// batch, its config and a log. One Context serves a whole batch.
+// batch, its config and a log. One Context serves a whole batch; do not keep
+// it past the call that received it.
 type Context struct {
 	stream string
 	config json.RawMessage
 	log    LogFunc
+	// columns receives the declarations of a Setup; nil once it returned.
+	columns declarations
+	// emits holds the records the handler added for the record in hand;
+	// batch is true while a handler runs, the only time Emit is allowed.
+	emits []emitted
+	batch bool
+}
+
+// emitted is a record a handler added to a stream.
+type emitted struct {
+	stream string
+	record *Record
+}
+
+// Declare declares, in a [Setup], the columns the transform reads and writes
+// of a stream: ferry then sends it just those columns, in the columnar
+// format, which is many times faster than whole records. The id is always
+// read. A column written is read too. Names are the columns of the stream in
+// sdk/schema (subject, status, tags, raw, ...); ferry refuses the module at
+// load when one is not.
+//
+//	func setup(ctx *transform.Context) (transform.Handler, error) {
+//		ctx.Declare("tickets", []string{"subject"}, []string{"subject"})
+//		return tagSubject, nil
+//	}
+//
+// A transform that declares nothing gets whole records of every stream; one
+// that declares some streams is called for those only (ferry passes the
+// records of the others by). Reading or writing a column not declared fails
+// the record with a reason that says so. Declaring a stream again adds to
+// its columns. Declare panics outside a Setup, as that is a programming
+// error. See also [RegisterColumns] and [Context.DeclareWhole].
+func (c *Context) Declare(stream string, read, write []string) {
+	if c.columns == nil {
+		panic("transform: Declare outside a Setup")
+	}
+	if err := c.columns.declare(stream, read, write); err != nil {
+		panic("transform: Declare: " + err.Error())
+	}
+}
+
+// DeclareWhole declares, in a [Setup], that the transform reads whole
+// records of a stream (as JSON objects, every column there), for a
+// transform that declares columns for other streams. Whole records are many
+// times slower to pass than declared columns.
+func (c *Context) DeclareWhole(stream string) {
+	if c.columns == nil {
+		panic("transform: DeclareWhole outside a Setup")
+	}
+	if err := c.columns.declareWhole(stream); err != nil {
+		panic("transform: DeclareWhole: " + err.Error())
+	}
+}
+
+// Emit adds a record to a stream, besides the result of the record in hand:
+// a ticket's custom fields as a private note is the ticket kept and a record
+// of "comments" emitted. Build the record with [NewRecord], in the canonical
+// form of its stream (id included). It is added unless the record in hand
+// fails; later transforms of the chain do not see it. Emit panics outside a
+// handler.
+func (c *Context) Emit(stream string, r *Record) {
+	if !c.batch {
+		panic("transform: Emit outside a Handler")
+	}
+	c.emits = append(c.emits, emitted{stream: stream, record: r})
 }
 
 // Stream returns the canonical stream of the records in hand (tickets,

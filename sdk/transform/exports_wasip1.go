@@ -17,6 +17,12 @@ var module struct {
 	// memory) until the host gives it back with ferry_free.
 	lent     map[uint32][]byte
 	instance *Instance
+	// spare is the last input buffer the host gave back, for the next
+	// ferry_alloc: a buffer per batch would be garbage per batch, and in a
+	// module the collector runs on the thread that transforms.
+	spare []byte
+	// inputs are the buffers out from ferry_alloc, by address.
+	inputs map[uint32]bool
 }
 
 //go:wasmimport ferry log
@@ -37,11 +43,29 @@ func ferryAlloc(size uint32) uint32 {
 	if size == 0 {
 		return 0
 	}
-	return lend(make([]byte, size))
+	var b []byte
+	if uint32(cap(module.spare)) >= size {
+		// The host writes every byte it asked for: no need to clear.
+		b, module.spare = module.spare[:size], nil
+	} else {
+		b = make([]byte, size)
+	}
+	ptr := lend(b)
+	if module.inputs == nil {
+		module.inputs = make(map[uint32]bool)
+	}
+	module.inputs[ptr] = true
+	return ptr
 }
 
 //go:wasmexport ferry_free
 func ferryFree(ptr, size uint32) {
+	if module.inputs[ptr] {
+		delete(module.inputs, ptr)
+		if b := module.lent[ptr]; cap(b) > cap(module.spare) {
+			module.spare = b[:0]
+		}
+	}
 	delete(module.lent, ptr)
 }
 
@@ -71,6 +95,18 @@ func ferryTransform(format, ptr, size uint32) uint64 {
 		return reply(errorReply("ferry_transform: the batch is not in memory from ferry_alloc"))
 	}
 	return reply(module.instance.Transform(format, in))
+}
+
+//go:wasmexport ferry_columns
+func ferryColumns(ptr, size uint32) uint64 {
+	in, ok := borrowed(ptr, size)
+	switch {
+	case module.instance == nil:
+		return reply(errorReply("ferry_columns before ferry_configure"))
+	case !ok:
+		return reply(errorReply("ferry_columns: the stream is not in memory from ferry_alloc"))
+	}
+	return reply(module.instance.Columns(string(in)))
 }
 
 // lend records b as lent to the host and returns its address.

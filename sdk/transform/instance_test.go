@@ -61,8 +61,10 @@ func TestInstanceTransform(t *testing.T) {
 		{"pretty batch, members in another order", func(ctx *Context, r *Record) Result { r.SetString("s", ctx.Stream()); return Keep(r) },
 			"{\n  \"records\" : [ {\"id\" : \"1\"} ,\n {} ],\n  \"extra\": [\"]\"],  \"stream\" : \"t\\\"x\"\n}", FormatJSON,
 			`{"results":[{"keep":{"id" : "1","s":"t\"x"}},{"keep":{"s":"t\"x"}}]}`},
-		{"unknown format", func(_ *Context, r *Record) Result { return Keep(r) }, batch, 1 << 1,
-			`{"error":"unsupported batch format 2 (this module reads 1)"}`},
+		{"unknown format", func(_ *Context, r *Record) Result { return Keep(r) }, batch, 1 << 2,
+			`{"error":"unsupported batch format 4 (this module reads 3)"}`},
+		{"columnar format, not columnar", func(_ *Context, r *Record) Result { return Keep(r) }, batch, FormatColumnar,
+			`{"error":"decode batch: not a columnar batch (it does not start with \"FRYB\")"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

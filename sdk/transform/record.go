@@ -6,28 +6,55 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/ferryhq/ferry/sdk/transform/columnar"
 )
 
-// Record is one row of a canonical stream: a JSON object keyed by column
-// name. It reads only as far into the object as the columns a transform asks
-// for, decodes a value only when asked, and writes a changed record back as
-// the bytes it arrived as with the changed values spliced in and new columns
-// added at the end. A transform pays for the columns it touches, not for the
+// Record is one row of a canonical stream, keyed by column name. It comes
+// in one of two forms, with the same methods:
+//
+//   - a row of a columnar batch, when the transform declared the columns it
+//     reads and writes ([Context.Declare]): getters read the batch's buffers
+//     in place, without decoding or allocating (but for Strings, Get and
+//     Decode), and setters record the value for the reply. Reading or
+//     writing a column the transform did not declare fails the record, with
+//     a reason that names the column.
+//   - a JSON object, when the transform reads whole records, and for records
+//     built with [NewRecord]. It reads only as far into the object as the
+//     columns asked for, decodes a value only when asked, and writes a
+//     changed record back as the bytes it arrived as with the changed values
+//     spliced in and new columns added at the end.
+//
+// Either way a transform pays for the columns it touches, not for the
 // record: inside a module every byte looked at costs, and records carry the
 // whole source record in raw.
 //
 // A column that is null may also be absent (sdk/schema's JSON form leaves
 // null and empty columns out). Getters are lenient: a column that is absent,
-// null or of another JSON type reads as the zero value, because canonical
+// null or of another type reads as the zero value, because canonical
 // columns are nullable and a transform should not need an error path for
 // every read. [Record.Decode] reports errors for when it matters.
+//
+// A Record is valid during the call of the handler that received it: ferry
+// reuses it for the next row. Keep what you need of it, or a [Record.Clone].
 type Record struct {
+	// The JSON form.
 	src     []byte  // the object as received
 	fields  []field // the members scanned so far, in order, then the columns added
 	scanned int     // where in src the scan for members resumes
 	done    bool    // every member of src is in fields
 	dirty   bool    // a value was set
+
+	// The columnar form; cv is nil in the JSON form.
+	cv    *colView
+	row   int
+	cells []cell // values set in cv's written columns, by write index
+	set   uint64 // which cells are set: bit w for written column w
+	// misuse is the first use of a column the transform did not declare
+	// (or of the wrong type), which fails the record.
+	misuse string
 }
 
 // field is a member of the record: one of src's, found by the scan, or one
@@ -109,14 +136,23 @@ func (r *Record) valueOf(f *field) []byte {
 	return r.src[f.valueStart:f.valueEnd]
 }
 
-// Has reports whether the record has the column, null or not.
+// Has reports whether the record has the column: in the JSON form, null or
+// not; in the columnar form, not null.
 func (r *Record) Has(name string) bool {
+	if r.cv != nil {
+		_, ok := r.colGet(name)
+		return ok
+	}
 	return r.find(name) >= 0
 }
 
-// Get returns a column's JSON value as it is, and whether the record has it.
-// The value is shared with the record: copy it before changing it.
+// Get returns a column's JSON value as it is, and whether the record has it
+// (in the columnar form: whether it is not null). The value is shared with
+// the record: copy it before changing it.
 func (r *Record) Get(name string) (json.RawMessage, bool) {
+	if r.cv != nil {
+		return r.colGet(name)
+	}
 	i := r.find(name)
 	if i < 0 {
 		return nil, false
@@ -139,10 +175,17 @@ func (r *Record) Decode(name string, v any) error {
 
 // Set sets a column to v encoded as JSON, as json.Marshal does: nil is null,
 // and a json.RawMessage is taken as it is once checked.
+//
+// In the columnar form the value must suit the column's type (a string for
+// a string column, an array of strings for tags, ...): Set returns an error
+// otherwise, and the record is unchanged.
 func (r *Record) Set(name string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("column %s: %w", name, err)
+	}
+	if r.cv != nil {
+		return r.colSetJSON(name, data)
 	}
 	r.setRaw(name, data)
 	return nil
@@ -160,8 +203,27 @@ func (r *Record) setRaw(name string, v []byte) {
 // ID returns the record's id, the primary key of every canonical stream.
 func (r *Record) ID() string { return r.String("id") }
 
-// String returns a string column, or "" when it is absent, null or not a string.
+// String returns a string column, or "" when it is absent, null or not a
+// string. A timestamp reads as its RFC 3339 text, as in the JSON form. In the
+// columnar form the string shares the batch's memory and costs nothing.
 func (r *Record) String(name string) string {
+	if v := r.cv; v != nil {
+		// The columnar path, in place: a string column not set.
+		i := v.cached(name)
+		if i == notCached {
+			i = v.lookupSlow(name)
+		}
+		if i >= 0 {
+			c := &v.cols[i]
+			if c.Type == columnar.String && r.set&v.bit[i] == 0 {
+				if c.Valid == nil || c.Valid[r.row>>3]>>(r.row&7)&1 != 0 {
+					return c.Str(r.row)
+				}
+				return ""
+			}
+		}
+		return r.colString(name)
+	}
 	raw, _ := r.Get(name)
 	s, _ := unquote(raw)
 	return s
@@ -170,12 +232,57 @@ func (r *Record) String(name string) string {
 // SetString sets a string column. The empty string is kept as such; ferry
 // stores it as null in optional columns, as sdk/schema does.
 func (r *Record) SetString(name, v string) {
+	if cv := r.cv; cv != nil {
+		// The columnar path, in place: a string column written.
+		i := cv.cached(name)
+		if i == notCached {
+			i = cv.lookupSlow(name)
+		}
+		if i >= 0 && cv.bit[i] != 0 && cv.cols[i].Type == columnar.String {
+			c := &r.cells[cv.write[i]].v
+			c.Str, c.Null = v, false
+			r.set |= cv.bit[i]
+			return
+		}
+		r.colSetString(name, v)
+		return
+	}
 	r.setRaw(name, appendJSONString(nil, v))
 }
 
+// SetBytes sets a string column to the text in v, which it copies: a
+// transform can build values in a buffer it reuses from record to record,
+// with append and strconv.Append*, and so allocate nothing per record,
+// where building a string (tag + " " + subject) allocates each time. In a
+// module an allocation costs more than everything else a simple transform
+// does with a record.
+func (r *Record) SetBytes(name string, v []byte) {
+	if cv := r.cv; cv != nil {
+		i := cv.cached(name)
+		if i == notCached {
+			i = cv.lookupSlow(name)
+		}
+		if i >= 0 && cv.bit[i] != 0 && cv.cols[i].Type == columnar.String {
+			// SetString's columnar path, with the bytes kept: repeated
+			// rather than shared, as a call costs in wasm.
+			c := &r.cells[cv.write[i]].v
+			c.Str, c.Null = cv.keep(v), false
+			r.set |= cv.bit[i]
+			return
+		}
+		r.SetString(name, string(v))
+		return
+	}
+	r.setRaw(name, appendJSONString(nil, string(v)))
+}
+
 // Strings returns a list-of-strings column (tags, cc_ids, domains), or nil
-// when it is absent, null or not such a list.
+// when it is absent, null or not such a list. It allocates the list; see
+// [Record.AppendStrings] for a loop that should not.
 func (r *Record) Strings(name string) []string {
+	if r.cv != nil {
+		return r.colStrings(nil, name)
+	}
 	var v []string
 	if r.Decode(name, &v) != nil {
 		return nil
@@ -183,8 +290,22 @@ func (r *Record) Strings(name string) []string {
 	return v
 }
 
+// AppendStrings appends the elements of a list-of-strings column to dst
+// and returns it: with a dst reused from record to record, reading a list
+// costs no allocation in the columnar form.
+func (r *Record) AppendStrings(dst []string, name string) []string {
+	if r.cv != nil {
+		return r.colStrings(dst, name)
+	}
+	return append(dst, r.Strings(name)...)
+}
+
 // SetStrings sets a list-of-strings column; nil sets it to null.
 func (r *Record) SetStrings(name string, v []string) {
+	if r.cv != nil {
+		r.colSetStrings(name, v)
+		return
+	}
 	if v == nil {
 		r.setRaw(name, json.RawMessage("null"))
 		return
@@ -201,12 +322,19 @@ func (r *Record) SetStrings(name string, v []string) {
 
 // Bool returns a boolean column, or false when it is absent, null or not a boolean.
 func (r *Record) Bool(name string) bool {
+	if r.cv != nil {
+		return r.colBool(name)
+	}
 	raw, _ := r.Get(name)
 	return string(raw) == "true"
 }
 
 // SetBool sets a boolean column.
 func (r *Record) SetBool(name string, v bool) {
+	if r.cv != nil {
+		r.colSetBool(name, v)
+		return
+	}
 	if v {
 		r.setRaw(name, json.RawMessage("true"))
 	} else {
@@ -217,6 +345,9 @@ func (r *Record) SetBool(name string, v bool) {
 // Int64 returns an integer column (an attachment's size), or 0 when it is
 // absent, null or not an integer.
 func (r *Record) Int64(name string) int64 {
+	if r.cv != nil {
+		return r.colInt64(name)
+	}
 	var v int64
 	if r.Decode(name, &v) != nil {
 		return 0
@@ -226,12 +357,19 @@ func (r *Record) Int64(name string) int64 {
 
 // SetInt64 sets an integer column.
 func (r *Record) SetInt64(name string, v int64) {
+	if r.cv != nil {
+		r.colSetInt64(name, v)
+		return
+	}
 	r.setRaw(name, strconv.AppendInt(nil, v, 10))
 }
 
 // Time returns a timestamp column, or the zero time when it is absent, null
 // or not an RFC 3339 string.
 func (r *Record) Time(name string) time.Time {
+	if r.cv != nil {
+		return r.colTime(name)
+	}
 	t, err := time.Parse(time.RFC3339Nano, r.String(name))
 	if err != nil {
 		return time.Time{}
@@ -242,6 +380,10 @@ func (r *Record) Time(name string) time.Time {
 // SetTime sets a timestamp column, in UTC; the zero time sets it to null.
 // ferry keeps timestamps to the microsecond.
 func (r *Record) SetTime(name string, t time.Time) {
+	if r.cv != nil {
+		r.colSetTime(name, t)
+		return
+	}
 	if t.IsZero() {
 		r.setRaw(name, json.RawMessage("null"))
 		return
@@ -251,7 +393,9 @@ func (r *Record) SetTime(name string, t time.Time) {
 
 // Raw returns the source system's own record (the raw column), or nil when
 // the record has none. Decode it, or use [Record.Decode] with "raw", to reach
-// fields the canonical model does not name.
+// fields the canonical model does not name. In the columnar form, declare
+// raw as a column read: it is the largest column by far, and is sent only to
+// the transforms that ask for it.
 func (r *Record) Raw() json.RawMessage {
 	raw, ok := r.Get("raw")
 	if !ok || isNull(raw) {
@@ -266,16 +410,27 @@ func (r *Record) Clone() *Record {
 	// Values are never changed in place, only replaced, so sharing them is safe.
 	c := *r
 	c.fields = slices.Clone(r.fields)
+	c.cells = slices.Clone(r.cells)
+	for i := range c.cells {
+		// A value set from bytes lives in the row's scratch, which the
+		// next row reuses.
+		c.cells[i].v.Str = strings.Clone(c.cells[i].v.Str)
+	}
 	return &c
 }
 
-// MarshalJSON returns the record as a JSON object: the bytes it arrived as,
-// with the values set spliced in and the columns added at the end.
+// MarshalJSON returns the record as a JSON object: in the JSON form, the
+// bytes it arrived as, with the values set spliced in and the columns added
+// at the end; in the columnar form, the columns declared, values set
+// included.
 func (r *Record) MarshalJSON() ([]byte, error) {
 	return r.appendJSON(nil), nil
 }
 
 func (r *Record) appendJSON(b []byte) []byte {
+	if r.cv != nil {
+		return r.colAppendJSON(b, false)
+	}
 	if !r.dirty {
 		return append(b, r.src...)
 	}

@@ -193,3 +193,19 @@ func TestRecordReadsOnlyWhatItNeeds(t *testing.T) {
 		t.Errorf("after a set: %.60s, scanned to the end: %v", got, r.done)
 	}
 }
+
+// TestRecordSetBytesCopies checks that SetBytes keeps the value, not the
+// caller's buffer, which the caller reuses.
+func TestRecordSetBytesCopies(t *testing.T) {
+	r := mustParse(t, `{"id":"1","subject":"a"}`)
+	buf := append([]byte(nil), "new subject"...)
+	r.SetBytes("subject", buf)
+	copy(buf, "XXXXXXXXXXX")
+	if got := r.String("subject"); got != "new subject" {
+		t.Errorf("subject = %q after the buffer was reused", got)
+	}
+	b, _ := r.MarshalJSON()
+	if string(b) != `{"id":"1","subject":"new subject"}` {
+		t.Errorf("record = %s", b)
+	}
+}

@@ -32,13 +32,14 @@ func (o Outcome) String() string {
 // [Drop], [Split] or [Fail].
 type Result struct {
 	outcome Outcome
-	records []*Record
+	record  *Record   // a Keep's, apart so that a Keep allocates nothing
+	records []*Record // a Split's
 	reason  string
 }
 
 // Keep passes the record on, with whatever the transform changed in it.
 func Keep(r *Record) Result {
-	return Result{outcome: OutcomeKeep, records: []*Record{r}}
+	return Result{outcome: OutcomeKeep, record: r}
 }
 
 // Drop leaves the record out of the migration: ferry counts it as skipped,
@@ -49,7 +50,13 @@ func Drop(reason string) Result {
 
 // Split replaces the record with several records of the same stream, each
 // loaded on its own; derive them from the input with [Record.Clone]. A split
-// into no records fails the record: use [Drop] to leave it out.
+// into no records fails the record: use [Drop] to leave it out. The records
+// go on through the transforms that follow in the chain.
+//
+// When the transform declared its columns, a piece is the input record with
+// the piece's values of the columns the transform writes: to give pieces
+// ids of their own, declare id as written. To add a record of another
+// stream, see [Context.Emit].
 func Split(rs ...*Record) Result {
 	return Result{outcome: OutcomeSplit, records: rs}
 }
@@ -64,7 +71,56 @@ func Fail(reason string) Result {
 func (r Result) Outcome() Outcome { return r.outcome }
 
 // Records returns the records a Keep or Split passes on.
-func (r Result) Records() []*Record { return r.records }
+func (r Result) Records() []*Record {
+	if r.outcome == OutcomeKeep {
+		return []*Record{r.record}
+	}
+	return r.records
+}
+
+// invalid says what is wrong with a result the transform returned for a
+// record, with the records it emitted, or "" when nothing is. A misuse of a
+// record (a column not declared) is what is wrong with it.
+func (r Result) invalid(emits []emitted) string {
+	switch r.outcome {
+	case OutcomeKeep:
+		if r.record == nil {
+			return "Keep of a nil record"
+		}
+		if r.record.misuse != "" {
+			return r.record.misuse
+		}
+	case OutcomeSplit:
+		if len(r.records) == 0 {
+			return "Split into no records (use Drop to leave a record out)"
+		}
+		for _, rec := range r.records {
+			if rec == nil {
+				return "Split with a nil record"
+			}
+			if rec.misuse != "" {
+				return rec.misuse
+			}
+		}
+	case OutcomeDrop, OutcomeError:
+	default:
+		return "the transform returned no result (a zero transform.Result)"
+	}
+	if r.outcome == OutcomeError {
+		return ""
+	}
+	for _, e := range emits {
+		switch {
+		case e.record == nil:
+			return "Emit of a nil record"
+		case e.stream == "":
+			return "Emit to no stream"
+		case e.record.misuse != "":
+			return e.record.misuse
+		}
+	}
+	return ""
+}
 
 // Reason returns a Drop's or Fail's reason.
 func (r Result) Reason() string { return r.reason }

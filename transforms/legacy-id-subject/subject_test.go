@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -101,5 +102,26 @@ func TestBatch(t *testing.T) {
 	}
 	if results[2].Outcome != transform.OutcomeError {
 		t.Errorf("record 2: %v, want error", results[2].Outcome)
+	}
+}
+
+// TestBatchOfTickets runs many tickets in one batch, as ferry does: the
+// subject is built in a buffer reused from ticket to ticket, and no
+// ticket's subject may show another's bytes.
+func TestBatchOfTickets(t *testing.T) {
+	var records []string
+	for i := range 300 {
+		subject := strings.Repeat("x", i%37)
+		records = append(records, `{"id":"`+strconv.Itoa(i)+`","subject":"`+subject+`"}`)
+	}
+	results := transformtest.Run(t, `{"prefix":"ZD"}`, "tickets", records...)
+	for i, got := range results {
+		want := "[ZD-" + strconv.Itoa(i) + "]"
+		if s := strings.Repeat("x", i%37); s != "" {
+			want += " " + s
+		}
+		if got.Outcome != transform.OutcomeKeep || got.Record(0)["subject"] != want {
+			t.Fatalf("ticket %d: %v %v, want subject %q", i, got.Outcome, got.Record(0)["subject"], want)
+		}
 	}
 }

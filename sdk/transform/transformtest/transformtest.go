@@ -1,6 +1,8 @@
 // Package transformtest runs a transform's registered handler natively, in
-// go test, through the same batch encoding a module uses inside ferry, so a
-// transform's tests need no wasm runtime:
+// go test, through the same batch encoding a module uses inside ferry (the
+// columnar format for the streams it declared columns for, JSON records
+// otherwise), so a transform's tests need no wasm runtime and test what
+// ferry runs:
 //
 //	func TestSubject(t *testing.T) {
 //		results := transformtest.Run(t, `{"prefix": "ZD"}`, "tickets",
@@ -22,8 +24,21 @@ import (
 // Result is one input record's outcome, as ferry reads it from the reply.
 type Result struct {
 	Outcome transform.Outcome
-	Records []json.RawMessage // the record for a keep, the records for a split
-	Reason  string            // for a drop or an error
+	// Records holds the record for a keep, the records for a split, as
+	// JSON objects: the input record with what the transform changed.
+	Records []json.RawMessage
+	Reason  string // for a drop or an error
+	// Changed reports whether the transform changed the record (a keep
+	// with a value changed, or a split).
+	Changed bool
+	// Emitted holds the records the transform added with Context.Emit.
+	Emitted []Emitted
+}
+
+// Emitted is a record a transform added to a stream.
+type Emitted struct {
+	Stream string          `json:"stream"`
+	Record json.RawMessage `json:"record"`
 }
 
 // Record decodes the i-th record of a keep or split into a map, for
@@ -72,12 +87,35 @@ func Configure(config string) (*Module, error) {
 
 // Apply runs one batch of records (JSON objects) of stream through the
 // transform and returns one result per record, checked as ferry checks them.
+// As in ferry, a transform that declared columns for some streams but not
+// this one keeps every record unchanged without being called.
 func (m *Module) Apply(stream string, records ...string) ([]Result, error) {
-	batch, err := encodeBatch(stream, records)
+	raws := make([]json.RawMessage, len(records))
+	for i, r := range records {
+		if !strings.HasPrefix(strings.TrimSpace(r), "{") || !json.Valid([]byte(r)) {
+			return nil, fmt.Errorf("record %d is not a JSON object: %.60q", i, r)
+		}
+		raws[i] = json.RawMessage(strings.TrimSpace(r))
+	}
+	read, write, mode, err := declared(m.instance.Columns(stream))
 	if err != nil {
 		return nil, err
 	}
-	return decodeReply(m.instance.Transform(transform.FormatJSON, batch), len(records))
+	switch mode {
+	case skipped:
+		out := make([]Result, len(raws))
+		for i, r := range raws {
+			out[i] = Result{Outcome: transform.OutcomeKeep, Records: []json.RawMessage{r}}
+		}
+		return out, nil
+	case columns:
+		return m.applyColumnar(stream, raws, read, write)
+	}
+	batch, err := encodeBatch(stream, raws)
+	if err != nil {
+		return nil, err
+	}
+	return decodeReply(m.instance.Transform(transform.FormatJSON, batch), raws)
 }
 
 // Logs returns what the transform logged so far.
@@ -98,14 +136,7 @@ func Run(t testing.TB, config, stream string, records ...string) []Result {
 	return results
 }
 
-func encodeBatch(stream string, records []string) ([]byte, error) {
-	raws := make([]json.RawMessage, len(records))
-	for i, r := range records {
-		if !strings.HasPrefix(strings.TrimSpace(r), "{") || !json.Valid([]byte(r)) {
-			return nil, fmt.Errorf("record %d is not a JSON object: %.60q", i, r)
-		}
-		raws[i] = json.RawMessage(r)
-	}
+func encodeBatch(stream string, raws []json.RawMessage) ([]byte, error) {
 	batch, err := json.Marshal(struct {
 		Stream  string            `json:"stream"`
 		Records []json.RawMessage `json:"records"`
@@ -116,13 +147,15 @@ func encodeBatch(stream string, records []string) ([]byte, error) {
 	return batch, nil
 }
 
-func decodeReply(data []byte, n int) ([]Result, error) {
+func decodeReply(data []byte, in []json.RawMessage) ([]Result, error) {
+	n := len(in)
 	var reply struct {
 		Results []struct {
 			Keep  json.RawMessage   `json:"keep"`
 			Drop  *string           `json:"drop"`
 			Split []json.RawMessage `json:"split"`
 			Error *string           `json:"error"`
+			Emit  []Emitted         `json:"emit"`
 		} `json:"results"`
 		Error *string `json:"error"`
 	}
@@ -141,7 +174,7 @@ func decodeReply(data []byte, n int) ([]Result, error) {
 		var set int
 		if r.Keep != nil {
 			set++
-			res = Result{Outcome: transform.OutcomeKeep, Records: []json.RawMessage{r.Keep}}
+			res = Result{Outcome: transform.OutcomeKeep, Records: []json.RawMessage{r.Keep}, Changed: string(r.Keep) != string(in[i])}
 		}
 		if r.Drop != nil {
 			set++
@@ -149,7 +182,7 @@ func decodeReply(data []byte, n int) ([]Result, error) {
 		}
 		if r.Split != nil {
 			set++
-			res = Result{Outcome: transform.OutcomeSplit, Records: r.Split}
+			res = Result{Outcome: transform.OutcomeSplit, Records: r.Split, Changed: true}
 		}
 		if r.Error != nil {
 			set++
@@ -158,6 +191,7 @@ func decodeReply(data []byte, n int) ([]Result, error) {
 		if set != 1 {
 			return nil, fmt.Errorf("result %d is not exactly one of keep, drop, split and error", i)
 		}
+		res.Emitted = r.Emit
 		out[i] = res
 	}
 	return out, nil

@@ -8,16 +8,41 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
+	"strings"
 	"unsafe"
 )
 
 func main() {}
 
+// The WASI functions a hostile module would call directly, past what Go's
+// os and net packages do with them.
+//
+//go:wasmimport wasi_snapshot_preview1 sock_accept
+func sockAccept(fd, flags int32, result unsafe.Pointer) int32
+
+//go:wasmimport wasi_snapshot_preview1 environ_sizes_get
+func environSizesGet(count, size unsafe.Pointer) int32
+
+//go:wasmimport wasi_snapshot_preview1 args_sizes_get
+func argsSizesGet(count, size unsafe.Pointer) int32
+
 var state struct {
 	lent   map[uint32][]byte
 	config json.RawMessage
 	hog    [][]byte
+	// loopColumns makes ferry_columns loop forever.
+	loopColumns bool
+}
+
+// columns reads whole records of every stream, or never answers.
+//
+//go:wasmexport ferry_columns
+func columns(ptr, size uint32) uint64 {
+	for state.loopColumns {
+	}
+	return reply([]byte(`{"whole":true}`))
 }
 
 //go:wasmimport ferry log
@@ -43,9 +68,11 @@ func free(ptr, size uint32) { delete(state.lent, ptr) }
 func configure(ptr, size uint32) uint64 {
 	config := append(json.RawMessage(nil), state.lent[ptr][:size]...)
 	var c struct {
-		Fail string `json:"fail"`
+		Fail        string `json:"fail"`
+		LoopColumns bool   `json:"loop_columns"`
 	}
 	_ = json.Unmarshal(config, &c)
+	state.loopColumns = c.LoopColumns
 	if c.Fail != "" {
 		return reply([]byte(c.Fail))
 	}
@@ -98,6 +125,33 @@ func transform(format, ptr, size uint32) uint64 {
 		logLine(8, "an error")
 	case "stderr":
 		fmt.Fprintln(os.Stderr, "something odd")
+	case "file":
+		if f, err := os.Open("/etc/passwd"); err == nil {
+			f.Close()
+		}
+	case "writefile":
+		_ = os.WriteFile("/tmp/ferry-pwned", []byte("x"), 0o644)
+	case "resolve":
+		_, _ = net.LookupHost("example.com")
+	case "socket":
+		var fd int32
+		sockAccept(3, 0, unsafe.Pointer(&fd))
+	case "env":
+		var n, size uint32
+		environSizesGet(unsafe.Pointer(&n), unsafe.Pointer(&size))
+	case "args":
+		var n, size uint32
+		argsSizesGet(unsafe.Pointer(&n), unsafe.Pointer(&size))
+	case "stdout":
+		line := strings.Repeat("spam ", 1000) + "\n"
+		for {
+			fmt.Print(line)
+		}
+	case "stderrflood":
+		line := strings.Repeat("spam ", 1000) + "\n"
+		for {
+			fmt.Fprint(os.Stderr, line)
+		}
 	case "config":
 		for _, r := range batch.Records {
 			r["config"] = state.config

@@ -1,4 +1,4 @@
-package transform
+package columnar
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// marshalNoHTML is what appendJSONString must match: encoding/json without
+// marshalNoHTML is what AppendJSONString must match: encoding/json without
 // HTML escaping.
 func marshalNoHTML(t testing.TB, s string) string {
 	var buf bytes.Buffer
@@ -25,9 +25,9 @@ func TestAppendJSONString(t *testing.T) {
 		"<b>&amp;</b>", "naïve café 日本語 🔥", "\u2028\u2029", "bad \xff utf8", "\xed\xa0\x80",
 	}
 	for _, s := range tests {
-		got := string(appendJSONString(nil, s))
+		got := string(AppendJSONString(nil, s))
 		if want := marshalNoHTML(t, s); got != want {
-			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
+			t.Errorf("AppendJSONString(%q) = %s, want %s", s, got, want)
 		}
 	}
 }
@@ -37,9 +37,9 @@ func FuzzAppendJSONString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got := appendJSONString(nil, s)
+		got := AppendJSONString(nil, s)
 		if want := marshalNoHTML(t, s); string(got) != want {
-			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+			t.Fatalf("AppendJSONString(%q) = %s, want %s", s, got, want)
 		}
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
