@@ -305,7 +305,7 @@ func (l *Loader) contactsStage(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sel := stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: "role = 'end_user' AND " + notMigrated(stage.EntityContacts, l.opts.Contacts)}
+	sel := stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: "(" + stage.ContactUsers + ") AND " + notMigrated(stage.EntityContacts, l.opts.Contacts)}
 	return l.each(ctx, sel, func(ctx context.Context, r schema.Record) error {
 		u := r.(*schema.User)
 		id, err := l.contact(ctx, u)

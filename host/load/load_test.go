@@ -48,6 +48,9 @@ func fixture() []schema.Record {
 		&schema.Ticket{ID: "t3", Subject: "Callback", Status: "open", RequesterID: "u2", CreatedAt: at(20)},
 		&schema.Comment{ID: "c6", TicketID: "t3", AuthorID: "a1", Public: true, BodyHTML: "<p>We called you</p>", CreatedAt: at(20)},
 		&schema.Comment{ID: "c7", TicketID: "t3", AuthorID: "u2", Public: true, BodyHTML: "<p>Thanks</p>", CreatedAt: at(21)},
+		// T4: outbound, requested by an agent: the agent becomes a contact.
+		&schema.Ticket{ID: "t4", Subject: "Your renewal", Status: "open", RequesterID: "a1", CreatedAt: at(30)},
+		&schema.Comment{ID: "c8", TicketID: "t4", AuthorID: "a1", Public: true, BodyText: "Time to renew", CreatedAt: at(30)},
 	}
 	for i := range 7 {
 		recs = append(recs, &schema.Attachment{ID: fmt.Sprintf("f%d", i), TicketID: "t1", CommentID: "c2", FileName: fmt.Sprintf("f%d.png", i),
@@ -182,6 +185,8 @@ func TestLoad(t *testing.T) {
 		{stage.EntityComments, "c5", stage.Failed, "requester ghost was not migrated"},
 		{stage.EntityTickets, "t3", stage.Migrated, ""},
 		{stage.EntityAttachments, "f6", stage.Migrated, ""},
+		{stage.EntityContacts, "a1", stage.Migrated, ""},
+		{stage.EntityTickets, "t4", stage.Migrated, ""},
 	}
 	for _, tt := range tests {
 		o, reason := outcome(t, e.ws, tt.entity, tt.id)
@@ -223,6 +228,13 @@ func TestLoad(t *testing.T) {
 	c3, _ := snap.Conversation(convs["t3"])
 	if c3.Source.RawBody != "Callback" || c3.CreatedAt != at(20).Unix() || len(c3.Parts) != 2 || c3.State != "open" {
 		t.Errorf("t3 (opened by an agent): source %q at %d, %d parts, %s", c3.Source.RawBody, c3.CreatedAt, len(c3.Parts), c3.State)
+	}
+	c4, _ := snap.Conversation(convs["t4"])
+	if agent, _ := snap.Contact(ids["a1"]); agent.Email != "ada@ferry-sandbox.example" || c4.Source.RawBody != "Time to renew" || c4.CreatedAt != at(30).Unix() {
+		t.Errorf("t4 (outbound): contact %q, source %q at %d", agent.Email, c4.Source.RawBody, c4.CreatedAt)
+	}
+	if ids["a2"] != "" {
+		t.Errorf("agent a2, who requested nothing, became contact %s", ids["a2"])
 	}
 	contact, _ := snap.Contact(ids["u1"])
 	if len(contact.CompanyIDs) != 1 || contact.SignedUpAt != at(-500).Unix() {
@@ -285,8 +297,8 @@ func TestLoadResumesATicketAtItsNextComment(t *testing.T) {
 	if len(bodies) != 4 || bodies[0] != "<p>Use water</p>" || bodies[2] != "<p>internal</p>" || !strings.Contains(bodies[3], "aside") {
 		t.Errorf("t1 after resuming: %q, want each comment once, in order", bodies)
 	}
-	if n := len(e.sb.Snapshot().Conversations); n != 2 {
-		t.Errorf("%d conversations, want 2 (t1 and t3): the rerun must reuse t1's", n)
+	if n := len(e.sb.Snapshot().Conversations); n != 3 {
+		t.Errorf("%d conversations, want 3 (t1, t3 and t4): the rerun must reuse t1's", n)
 	}
 }
 

@@ -115,13 +115,21 @@ func PlanSelection(ctx context.Context, db *sql.DB, sel Selection) (Plan, error)
 // people in copy and commenters.
 func contactsCondition(onlyReferenced bool) string {
 	if !onlyReferenced {
-		return "role = 'end_user'"
+		return ContactUsers
 	}
-	return `role = 'end_user' AND id IN (
+	return `(` + ContactUsers + `) AND id IN (
   SELECT requester_id FROM tickets WHERE id IN (SELECT id FROM sel)
   UNION SELECT unnest(cc_ids) FROM tickets WHERE id IN (SELECT id FROM sel)
   UNION SELECT author_id FROM comments WHERE ticket_id IN (SELECT id FROM sel))`
 }
+
+// ContactUsers is the SQL condition (over users) of the people who become
+// Intercom contacts: end users, and agents who requested a ticket (an
+// outbound ticket, or one an agent opened for themselves). An Intercom
+// conversation starts with a message from a contact, so such an agent's
+// tickets load with a contact of the agent's email as their requester; the
+// agent's replies still come from the admin the agent maps to.
+const ContactUsers = "role = 'end_user' OR id IN (SELECT requester_id FROM tickets WHERE requester_id IS NOT NULL)"
 
 // companiesCondition is the condition (over organizations) of those a load
 // creates: all, or with onlyReferenced those of the selected tickets and of

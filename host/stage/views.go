@@ -9,7 +9,7 @@ func views() []string {
 		`CREATE OR REPLACE VIEW migration_summary AS
 WITH staged AS (
   SELECT 'companies' AS entity, id AS source_id FROM organizations
-  UNION ALL SELECT 'contacts', id FROM users WHERE role = 'end_user'
+  UNION ALL SELECT 'contacts', id FROM users WHERE ` + ContactUsers + `
   UNION ALL SELECT 'tickets', id FROM tickets
   UNION ALL SELECT 'comments', id FROM comments
   UNION ALL SELECT 'attachments', id FROM attachments
