@@ -232,14 +232,14 @@ func (ts *transformStream) applyChain(ctx context.Context, read, written []strin
 	var cols []string
 	for _, f := range sc.Fields() {
 		if f.Name == "id" || whole || slices.Contains(read, f.Name) || slices.Contains(written, f.Name) {
-			expr := quote(f.Name)
+			expr := stage.QuoteIdent(f.Name)
 			if schema.IsJSON(f) {
 				expr = fmt.Sprintf("%s::VARCHAR AS %s", expr, expr)
 			}
 			cols = append(cols, expr)
 		}
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(cols, ", "), quote(ts.stream), selectedOnly(ts.stream))
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(cols, ", "), stage.QuoteIdent(ts.stream), selectedOnly(ts.stream))
 	rdr, err := ts.env.Workspace.ReadArrow(ctx, q, transformBatchRows)
 	if err != nil {
 		return err
@@ -599,5 +599,3 @@ func takeRows(dst array.Builder, src arrow.Array, rows []int) error {
 	}
 	return nil
 }
-
-func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }

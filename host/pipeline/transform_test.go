@@ -61,6 +61,16 @@ func stageTicketsWithComments(t *testing.T, n int) *stage.Workspace {
 	return ws
 }
 
+// queryString runs a query of one string value over the workspace.
+func queryString(t *testing.T, ws *stage.Workspace, q string) string {
+	t.Helper()
+	var s string
+	if err := ws.DB().QueryRowContext(t.Context(), q).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return s
+}
+
 func TestTransformRecordsEveryOutcome(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a wasm module")
@@ -84,13 +94,7 @@ func TestTransformRecordsEveryOutcome(t *testing.T) {
 		t.Errorf("counts = %v, want 9 changed, 9 drop, 2 error", c)
 	}
 
-	query := func(q string) string {
-		var s string
-		if err := ws.DB().QueryRowContext(ctx, q).Scan(&s); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return s
-	}
+	query := func(q string) string { return queryString(t, ws, q) }
 	// Kept: the even tickets but 20, whose id the transform changed.
 	if got := query(`SELECT string_agg(id, ',' ORDER BY id::INT) FROM load_tickets WHERE list_contains(tags, 'sorted')`); got != "2,4,6,8,10,12,14,16,18" {
 		t.Errorf("transformed tickets = %s", got)
@@ -160,13 +164,7 @@ func TestTransformSplitsAndEmits(t *testing.T) {
 	if c := res.Counts[schema.Tickets]; c["split"] != 1 || c["added"] != 1 {
 		t.Errorf("ticket counts = %v, want 1 split and its new piece added", c)
 	}
-	query := func(q string) string {
-		var s string
-		if err := ws.DB().QueryRowContext(ctx, q).Scan(&s); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return s
-	}
+	query := func(q string) string { return queryString(t, ws, q) }
 	for q, want := range map[string]string{
 		`SELECT string_agg(id || ':' || subject, ',' ORDER BY id) FROM load_tickets`: "1:s1,2:part 1,2-b:part 2,4:s4,5:s5",
 		// A ticket kept with another id fails.

@@ -61,7 +61,7 @@ func (w *Workspace) NewIngest(ctx context.Context, runID int64) (*Ingest, error)
 	fresh := map[string]map[uint64]struct{}{}
 	for _, stream := range schema.StreamNames() {
 		var has bool
-		if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s)", quoteIdent(stream))).Scan(&has); err != nil {
+		if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s)", QuoteIdent(stream))).Scan(&has); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("start staging: %w", err)
 		}
@@ -150,7 +150,7 @@ func (in *Ingest) upsert(ctx context.Context, table, stream string, rec arrow.Re
 	}
 	if len(again) > 0 {
 		if _, err := in.conn.ExecContext(ctx,
-			fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT unnest(?::VARCHAR[]))", quoteIdent(table)), again); err != nil {
+			fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT unnest(?::VARCHAR[]))", QuoteIdent(table)), again); err != nil {
 			return nil, fmt.Errorf("replace earlier rows: %w", err)
 		}
 	}
@@ -226,23 +226,23 @@ func (in *Ingest) insert(ctx context.Context, table string, rec arrow.RecordBatc
 		return fmt.Errorf("register Arrow view: %w", err)
 	}
 	defer release()
-	defer in.conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+quoteIdent(view))
+	defer in.conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+QuoteIdent(view))
 
 	var cols, exprs []string
 	for _, f := range rec.Schema().Fields() {
-		cols = append(cols, quoteIdent(f.Name))
+		cols = append(cols, QuoteIdent(f.Name))
 		if schema.IsJSON(f) {
-			exprs = append(exprs, fmt.Sprintf("CAST(%s AS JSON)", quoteIdent(f.Name)))
+			exprs = append(exprs, fmt.Sprintf("CAST(%s AS JSON)", QuoteIdent(f.Name)))
 		} else {
-			exprs = append(exprs, quoteIdent(f.Name))
+			exprs = append(exprs, QuoteIdent(f.Name))
 		}
 	}
 	for col, expr := range extra {
-		cols = append(cols, quoteIdent(col))
+		cols = append(cols, QuoteIdent(col))
 		exprs = append(exprs, expr)
 	}
 	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
-		quoteIdent(table), strings.Join(cols, ", "), strings.Join(exprs, ", "), quoteIdent(view))
+		QuoteIdent(table), strings.Join(cols, ", "), strings.Join(exprs, ", "), QuoteIdent(view))
 	if _, err := in.conn.ExecContext(ctx, q); err != nil {
 		return err
 	}

@@ -53,14 +53,14 @@ func overlayDDL(stream string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		def := quoteIdent(f.Name) + " " + t
+		def := QuoteIdent(f.Name) + " " + t
 		if f.Name == "id" {
 			def += " NOT NULL"
 		}
 		cols = append(cols, def)
 	}
 	cols = append(cols, overlayKind+" VARCHAR NOT NULL", overlayTransforms+" VARCHAR[]", overlayRun+" BIGINT")
-	return fmt.Sprintf("CREATE TABLE %s (\n  %s\n)", quoteIdent(OverlayTable(stream)), strings.Join(cols, ",\n  ")), nil
+	return fmt.Sprintf("CREATE TABLE %s (\n  %s\n)", QuoteIdent(OverlayTable(stream)), strings.Join(cols, ",\n  ")), nil
 }
 
 // ReplaceOverlay replaces the overlay of stream in one transaction: fill
@@ -84,10 +84,10 @@ func (w *Workspace) ReplaceOverlay(ctx context.Context, stream string, runID int
 	// Made anew each time: an overlay from an older ferry, or from the
 	// full-record tables of schema version 2's first days, may have other
 	// columns.
-	if _, err := in.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(LoadView(stream))); err != nil {
+	if _, err := in.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+QuoteIdent(LoadView(stream))); err != nil {
 		return err
 	}
-	if _, err := in.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+quoteIdent(table)); err != nil {
+	if _, err := in.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+QuoteIdent(table)); err != nil {
 		return fmt.Errorf("empty %s: %w", table, err)
 	}
 	if _, err := in.conn.ExecContext(ctx, ddl); err != nil {
@@ -131,7 +131,7 @@ func (w *Workspace) CreateLoadView(ctx context.Context, stream string, written [
 	}
 	var cols, newCols []string
 	for _, f := range sc.Fields() {
-		c := quoteIdent(f.Name)
+		c := QuoteIdent(f.Name)
 		newCols = append(newCols, c)
 		if f.Name != "id" && (whole || slices.Contains(written, f.Name)) {
 			cols = append(cols, fmt.Sprintf("CASE WHEN o.%s = '%s' THEN o.%s ELSE t.%s END AS %s", overlayKind, OverlayChanged, c, c, c))
@@ -139,14 +139,14 @@ func (w *Workspace) CreateLoadView(ctx context.Context, stream string, written [
 			cols = append(cols, "t."+c)
 		}
 	}
-	table, overlay := quoteIdent(stream), quoteIdent(OverlayTable(stream))
+	table, overlay := QuoteIdent(stream), QuoteIdent(OverlayTable(stream))
 	q := fmt.Sprintf(`CREATE OR REPLACE VIEW %s AS
 SELECT %s
 FROM %s t LEFT JOIN %s o ON o.id = t.id AND o.%s <> '%s'
 WHERE o.id IS NULL OR o.%s = '%s'
 UNION ALL
 SELECT %s FROM %s WHERE %s = '%s'`,
-		quoteIdent(LoadView(stream)), strings.Join(cols, ", "), table, overlay, overlayKind, OverlayNew, overlayKind, OverlayChanged,
+		QuoteIdent(LoadView(stream)), strings.Join(cols, ", "), table, overlay, overlayKind, OverlayNew, overlayKind, OverlayChanged,
 		strings.Join(newCols, ", "), overlay, overlayKind, OverlayNew)
 	if _, err := w.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("create %s: %w", LoadView(stream), err)

@@ -705,7 +705,7 @@ func WriteParquet(ctx context.Context, rdr array.RecordReader, path string) erro
 	cols := make([]string, len(fields))
 	for i := range fields {
 		fields[i].Name = names[i]
-		cols[i] = quoteIdent(names[i])
+		cols[i] = QuoteIdent(names[i])
 		if DuckDBType(fields[i]) == "JSON" {
 			// Arrow carries JSON as text; Parquet has a JSON type for it.
 			cols[i] = fmt.Sprintf("CAST(%s AS JSON) AS %s", cols[i], cols[i])
@@ -738,7 +738,7 @@ func WriteParquet(ctx context.Context, rdr array.RecordReader, path string) erro
 		return errors.New("write Parquet: the result has no columns")
 	}
 	q := fmt.Sprintf("COPY (SELECT %s FROM %s) TO '%s' (FORMAT parquet)",
-		strings.Join(cols, ", "), quoteIdent(view), strings.ReplaceAll(path, "'", "''"))
+		strings.Join(cols, ", "), QuoteIdent(view), strings.ReplaceAll(path, "'", "''"))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		if rerr := rdr.Err(); rerr != nil {
 			return rerr // the query failed while it was being written

@@ -38,14 +38,14 @@ func (w *Workspace) Records(ctx context.Context, sel Select, fn func(schema.Reco
 	}
 	var cols []string
 	for _, f := range sc.Fields() {
-		name := quoteIdent(f.Name)
+		name := QuoteIdent(f.Name)
 		if f.Type.ID() == arrow.TIMESTAMP {
 			cols = append(cols, fmt.Sprintf("%s := strftime(%s, '%%Y-%%m-%%dT%%H:%%M:%%S.%%fZ')", name, name))
 		} else {
 			cols = append(cols, name+" := "+name)
 		}
 	}
-	q := fmt.Sprintf("SELECT to_json(struct_pack(%s))::VARCHAR FROM %s", strings.Join(cols, ", "), quoteIdent(table))
+	q := fmt.Sprintf("SELECT to_json(struct_pack(%s))::VARCHAR FROM %s", strings.Join(cols, ", "), QuoteIdent(table))
 	if where != "" {
 		q += " WHERE " + where
 	}

@@ -76,7 +76,7 @@ func streamColumns(stream string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", stream, err)
 		}
-		def := quoteIdent(f.Name) + " " + t
+		def := QuoteIdent(f.Name) + " " + t
 		if !f.Nullable {
 			def += " NOT NULL"
 		}
@@ -94,7 +94,7 @@ func streamTableDDL(table, stream string, extra ...string) (string, error) {
 		return "", err
 	}
 	cols = append(cols, extra...)
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n  %s\n)", quoteIdent(table), strings.Join(cols, ",\n  ")), nil
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n  %s\n)", QuoteIdent(table), strings.Join(cols, ",\n  ")), nil
 }
 
 func schemaDDL() ([]string, error) {
@@ -153,7 +153,7 @@ const (
 	demoPicksDDL = `CREATE TABLE IF NOT EXISTS demo_picks (run_id BIGINT, seed VARCHAR, ticket_id VARCHAR, picked_at TIMESTAMP)`
 )
 
-// quoteIdent quotes a SQL identifier.
-func quoteIdent(s string) string {
+// QuoteIdent quotes a SQL identifier, for queries ferry writes itself.
+func QuoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }

@@ -221,7 +221,7 @@ func SelectedTickets(column string) string {
 // (the pieces of a split, new tickets): they were not staged when the
 // selection was made, and load with the tickets that made them.
 func (w *Workspace) SelectAdded(ctx context.Context) error {
-	overlay := quoteIdent(OverlayTable(schema.Tickets))
+	overlay := QuoteIdent(OverlayTable(schema.Tickets))
 	q := fmt.Sprintf(`INSERT INTO load_selection SELECT DISTINCT id FROM %s WHERE %s = '%s' AND id NOT IN (SELECT ticket_id FROM load_selection)`,
 		overlay, overlayKind, OverlayNew)
 	if _, err := w.db.ExecContext(ctx, q); err != nil {

@@ -259,9 +259,9 @@ func upgrade1to2(ctx context.Context, tx *sql.Tx) error {
 			}
 			for _, q := range []string{
 				ddl,
-				fmt.Sprintf("INSERT INTO %s SELECT * FROM %s", quoteIdent(t.table+"__v2"), quoteIdent(t.table)),
-				"DROP TABLE " + quoteIdent(t.table),
-				fmt.Sprintf("ALTER TABLE %s RENAME TO %s", quoteIdent(t.table+"__v2"), quoteIdent(t.table)),
+				fmt.Sprintf("INSERT INTO %s SELECT * FROM %s", QuoteIdent(t.table+"__v2"), QuoteIdent(t.table)),
+				"DROP TABLE " + QuoteIdent(t.table),
+				fmt.Sprintf("ALTER TABLE %s RENAME TO %s", QuoteIdent(t.table+"__v2"), QuoteIdent(t.table)),
 			} {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
 					return fmt.Errorf("%s: %w", firstLine(q), err)

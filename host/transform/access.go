@@ -1,7 +1,6 @@
 package transform
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -64,21 +63,14 @@ func typeOf(f arrow.Field) (columnar.Type, error) {
 // "write": [...]} or {"error": "..."}. Names are checked against the
 // stream's schema, so that a typo stops the module at load.
 func parseAccess(stream string, answer []byte) (Access, error) {
-	if answer == nil {
-		return Access{Skip: true}, nil
-	}
-	var a struct {
-		Whole bool     `json:"whole"`
-		Read  []string `json:"read"`
-		Write []string `json:"write"`
-		Error *string  `json:"error"`
-	}
-	if err := json.Unmarshal(answer, &a); err != nil {
-		return Access{}, fmt.Errorf("malformed answer %.100q: %w", answer, err)
-	}
+	a, err := columnar.ParseDeclaration(answer)
 	switch {
-	case a.Error != nil:
-		return Access{}, errors.New(reason(*a.Error, "the module refused without a reason"))
+	case err != nil:
+		return Access{}, fmt.Errorf("malformed answer %.100q: %w", answer, err)
+	case a.Skip:
+		return Access{Skip: true}, nil
+	case a.Refusal != nil:
+		return Access{}, errors.New(reason(*a.Refusal, "the module refused without a reason"))
 	case a.Whole:
 		return Access{Whole: true}, nil
 	}

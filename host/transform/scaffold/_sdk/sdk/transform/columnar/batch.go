@@ -48,6 +48,21 @@ func (b *Batch) Column(name string) int {
 // section is a range of a batch or a reply.
 type section struct{ off, len int }
 
+// layout lays sections out one after another, each aligned; at is where
+// the next one goes, and the size of what is laid out.
+type layout struct{ at int }
+
+// take lays out a section of n bytes. An empty section is at offset 0, as
+// the format gives it.
+func (l *layout) take(n int) section {
+	s := section{l.at, n}
+	if n == 0 {
+		s.off = 0
+	}
+	l.at += (n + align - 1) &^ (align - 1)
+	return s
+}
+
 // sections are a column's, as its descriptor gives them.
 type sections struct {
 	name, valid, b1, b2, b3 section
@@ -78,15 +93,8 @@ func PlanBatch(stream string, cols []Column, sel []int32) (*BatchPlan, error) {
 		rows = len(sel)
 	}
 	p := &BatchPlan{stream: stream, cols: cols, sel: sel, rows: rows, secs: make([]sections, len(cols))}
-	at := batchHeaderSize + batchColumnSize*len(cols)
-	take := func(n int) section {
-		s := section{at, n}
-		if n == 0 {
-			s.off = 0
-		}
-		at += (n + align - 1) &^ (align - 1)
-		return s
-	}
+	l := layout{at: batchHeaderSize + batchColumnSize*len(cols)}
+	take := l.take
 	p.streamAt = take(len(stream))
 	for i := range cols {
 		c := &cols[i]
@@ -116,10 +124,10 @@ func PlanBatch(stream string, cols []Column, sel []int32) (*BatchPlan, error) {
 			s.b3 = take(bytes)
 		}
 	}
-	if at > maxSize {
-		return nil, fmt.Errorf("a batch of %d bytes is over the format's %d", at, maxSize)
+	if l.at > maxSize {
+		return nil, fmt.Errorf("a batch of %d bytes is over the format's %d", l.at, maxSize)
 	}
-	p.size = at
+	p.size = l.at
 	return p, nil
 }
 

@@ -109,15 +109,8 @@ func (w *ReplyWriter) Bytes() []byte {
 		}
 		cols = append(cols, colOut{index: w.index[k], col: b.Column(""), set: b.Set()})
 	}
-	at := replyHeaderSize + replyColumnSize*len(cols)
-	take := func(n int) section {
-		s := section{at, n}
-		if n == 0 {
-			s.off = 0
-		}
-		at += (n + align - 1) &^ (align - 1)
-		return s
-	}
+	l := layout{at: replyHeaderSize + replyColumnSize*len(cols)}
+	take := l.take
 	rows := len(w.outcomes)
 	outcomes := take(rows)
 	var reasonOff, reasonData section
@@ -159,10 +152,10 @@ func (w *ReplyWriter) Bytes() []byte {
 			c.s.b1, c.s.b2, c.s.b3 = take(4*len(c.col.Offsets)), take(4*len(c.col.Elems)), take(len(c.col.Data))
 		}
 	}
-	if cap(w.out) < at {
-		w.out = make([]byte, at)
+	if cap(w.out) < l.at {
+		w.out = make([]byte, l.at)
 	}
-	out := w.out[:at]
+	out := w.out[:l.at]
 	// Padding is part of the reply: zero it all once rather than section
 	// by section.
 	clear(out)

@@ -21,21 +21,14 @@ const (
 
 // declared reads a ferry_columns answer.
 func declared(answer []byte) (read, write []string, m mode, err error) {
-	if answer == nil {
-		return nil, nil, skipped, nil
-	}
-	var a struct {
-		Whole bool     `json:"whole"`
-		Read  []string `json:"read"`
-		Write []string `json:"write"`
-		Error *string  `json:"error"`
-	}
-	if err := json.Unmarshal(answer, &a); err != nil {
-		return nil, nil, 0, fmt.Errorf("the transform's column declaration %s: %w", answer, err)
-	}
+	a, err := columnar.ParseDeclaration(answer)
 	switch {
-	case a.Error != nil:
-		return nil, nil, 0, errors.New(*a.Error)
+	case err != nil:
+		return nil, nil, 0, fmt.Errorf("the transform's column declaration %s: %w", answer, err)
+	case a.Skip:
+		return nil, nil, skipped, nil
+	case a.Refusal != nil:
+		return nil, nil, 0, errors.New(*a.Refusal)
 	case a.Whole:
 		return nil, nil, whole, nil
 	}
