@@ -512,7 +512,13 @@ func overlayRows(src arrow.RecordBatch, ids arrow.Array, rows []int, kinds []str
 	fields = append(fields,
 		arrow.Field{Name: "_kind", Type: arrow.BinaryTypes.String},
 		arrow.Field{Name: "_transforms", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true})
-	b := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
+	sc := arrow.NewSchema(fields, nil)
+	if len(rows) == int(src.NumRows()) {
+		// Every row of the batch: its columns as they are, no copy (rows
+		// are in order, so they are 0, 1, ...).
+		return allRows(sc, src, ids, kinds, by), nil
+	}
+	b := array.NewRecordBuilder(mem, sc)
 	defer b.Release()
 	for c := range int(src.NumCols()) {
 		col := src.Column(c)
@@ -534,6 +540,34 @@ func overlayRows(src arrow.RecordBatch, ids arrow.Array, rows []int, kinds []str
 		}
 	}
 	return b.NewRecordBatch(), nil
+}
+
+// allRows is overlayRows for a batch whose every row goes to the overlay.
+func allRows(sc *arrow.Schema, src arrow.RecordBatch, ids arrow.Array, kinds []string, by [][]string) arrow.RecordBatch {
+	mem := memory.NewGoAllocator()
+	kb := array.NewStringBuilder(mem)
+	defer kb.Release()
+	tb := array.NewListBuilder(mem, arrow.BinaryTypes.String)
+	defer tb.Release()
+	vb := tb.ValueBuilder().(*array.StringBuilder)
+	n := len(kinds)
+	kb.Reserve(n)
+	tb.Reserve(n)
+	for i := range n {
+		kb.Append(kinds[i])
+		tb.Append(true)
+		for _, sha := range by[i] {
+			vb.Append(sha)
+		}
+	}
+	cols := make([]arrow.Array, 0, sc.NumFields())
+	cols = append(cols, ids)
+	cols = append(cols, src.Columns()[1:]...)
+	k, t := kb.NewArray(), tb.NewArray()
+	defer k.Release()
+	defer t.Release()
+	cols = append(cols, k, t)
+	return array.NewRecordBatch(sc, cols, int64(n))
 }
 
 // takeRows appends the given rows of a column, of the types the canonical

@@ -228,8 +228,18 @@ func (in *Ingest) insert(ctx context.Context, table string, rec arrow.RecordBatc
 	defer release()
 	defer in.conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+QuoteIdent(view))
 
+	q := insertSQL(table, rec.Schema(), extra, view)
+	if _, err := in.conn.ExecContext(ctx, q); err != nil {
+		return err
+	}
+	return nil
+}
+
+// insertSQL appends what view holds, of schema sc, to table. extra gives
+// SQL expressions for the table's columns that the view does not have.
+func insertSQL(table string, sc *arrow.Schema, extra map[string]string, view string) string {
 	var cols, exprs []string
-	for _, f := range rec.Schema().Fields() {
+	for _, f := range sc.Fields() {
 		cols = append(cols, QuoteIdent(f.Name))
 		if schema.IsJSON(f) {
 			exprs = append(exprs, fmt.Sprintf("CAST(%s AS JSON)", QuoteIdent(f.Name)))
@@ -241,12 +251,8 @@ func (in *Ingest) insert(ctx context.Context, table string, rec arrow.RecordBatc
 		cols = append(cols, QuoteIdent(col))
 		exprs = append(exprs, expr)
 	}
-	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
 		QuoteIdent(table), strings.Join(cols, ", "), strings.Join(exprs, ", "), QuoteIdent(view))
-	if _, err := in.conn.ExecContext(ctx, q); err != nil {
-		return err
-	}
-	return nil
 }
 
 // Checkpoint commits every batch staged since the last checkpoint together

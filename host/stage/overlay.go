@@ -94,22 +94,43 @@ func (w *Workspace) ReplaceOverlay(ctx context.Context, stream string, runID int
 		return fmt.Errorf("create %s: %w", table, err)
 	}
 	sc, _ := schema.Schema(stream)
+	extra := map[string]string{overlayRun: fmt.Sprint(runID)}
+	// Batches of one schema go through one statement; a batch of another
+	// (the records transforms added, whole) starts the next.
+	var cur *streamInsert
+	rows := 0
 	err = fill(func(rec arrow.RecordBatch) error {
-		for _, f := range rec.Schema().Fields() {
-			switch f.Name {
-			case overlayKind, overlayTransforms:
-				continue
+		if cur == nil || !cur.rdr.schema.Equal(rec.Schema()) {
+			for _, f := range rec.Schema().Fields() {
+				switch f.Name {
+				case overlayKind, overlayTransforms:
+					continue
+				}
+				if len(sc.FieldIndices(f.Name)) == 0 {
+					return fmt.Errorf("write %s: %q is not a column of %s", table, f.Name, stream)
+				}
 			}
-			i := sc.FieldIndices(f.Name)
-			if len(i) == 0 {
-				return fmt.Errorf("write %s: %q is not a column of %s", table, f.Name, stream)
+			if cur != nil {
+				if err := cur.finish(); err != nil {
+					return fmt.Errorf("write %d rows to %s: %w", rows, table, diskFull(err))
+				}
 			}
+			if cur, err = in.startStream(ctx, table, rec.Schema(), extra); err != nil {
+				return fmt.Errorf("write %s: %w", table, err)
+			}
+			rows = 0
 		}
-		if err := in.insert(ctx, table, rec, map[string]string{overlayRun: fmt.Sprint(runID)}); err != nil {
-			return fmt.Errorf("write %d rows to %s: %w", rec.NumRows(), table, diskFull(err))
+		rows += int(rec.NumRows())
+		if err := cur.put(rec); err != nil {
+			return fmt.Errorf("write %d rows to %s: %w", rows, table, diskFull(err))
 		}
 		return nil
 	})
+	if cur != nil {
+		if ferr := cur.finish(); ferr != nil && err == nil {
+			err = fmt.Errorf("write %d rows to %s: %w", rows, table, diskFull(ferr))
+		}
+	}
 	if err != nil {
 		return err
 	}

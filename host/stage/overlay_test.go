@@ -88,3 +88,66 @@ func TestOverlayAndLoadView(t *testing.T) {
 		t.Error("the overlay does not record the module that changed the row")
 	}
 }
+
+// An overlay is written through one statement per run of batches of one
+// schema: batches of several schemas, in turns, all arrive; a batch the
+// table refuses fails the whole overlay, and the one before stays.
+func TestOverlayStreams(t *testing.T) {
+	ctx := t.Context()
+	w := openTest(t)
+	stageTickets(t, w, 4)
+	a := overlayBatch([][4]string{{"t1", "one", OverlayChanged, "sha-a"}, {"t2", "two", OverlayChanged, "sha-a"}})
+	defer a.Release()
+	b := overlayBatch([][4]string{{"t3", "three", OverlayChanged, "sha-a"}})
+	defer b.Release()
+	// Another schema: no subject.
+	mem := memory.NewGoAllocator()
+	nb := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.BinaryTypes.String},
+		{Name: overlayKind, Type: arrow.BinaryTypes.String},
+	}, nil))
+	nb.Field(0).(*array.StringBuilder).Append("t4")
+	nb.Field(1).(*array.StringBuilder).Append(OverlayDropped)
+	c := nb.NewRecordBatch()
+	nb.Release()
+	defer c.Release()
+	err := w.ReplaceOverlay(ctx, schema.Tickets, 3, func(put func(arrow.RecordBatch) error) error {
+		for _, r := range []arrow.RecordBatch{a, b, c, a} {
+			if err := put(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, w, "SELECT count(*) FROM transformed_tickets"); n != 6 {
+		t.Errorf("overlay has %d rows, want 6", n)
+	}
+	if n := count(t, w, "SELECT count(*) FROM transformed_tickets WHERE id = 't4' AND _kind = 'dropped' AND subject IS NULL"); n != 1 {
+		t.Error("the batch of the other schema is not in the overlay")
+	}
+
+	// A kind is NOT NULL: a batch with a null one fails the overlay.
+	kb := array.NewRecordBuilder(mem, c.Schema())
+	kb.Field(0).(*array.StringBuilder).Append("t1")
+	kb.Field(1).AppendNull()
+	bad := kb.NewRecordBatch()
+	kb.Release()
+	defer bad.Release()
+	err = w.ReplaceOverlay(ctx, schema.Tickets, 4, func(put func(arrow.RecordBatch) error) error {
+		for _, r := range []arrow.RecordBatch{a, bad, b} {
+			if err := put(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		t.Fatal("an overlay with a null kind was written")
+	}
+	if n := count(t, w, "SELECT count(*) FROM transformed_tickets WHERE _run_id = 3"); n != 6 {
+		t.Errorf("after the failed run the overlay has %d rows of the run before, want 6", n)
+	}
+}
