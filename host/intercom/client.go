@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -163,7 +164,17 @@ type request struct {
 	params   []string
 	query    url.Values
 	body     any
+	// create marks a call that makes something anew each time it is
+	// applied (a conversation, a part): it is repeated only when it surely
+	// was not applied; otherwise do returns ErrOutcomeUnknown.
+	create bool
 }
+
+// ErrOutcomeUnknown marks a create whose answer was lost (a reset
+// connection, a 5xx, a body cut off): Intercom may or may not have made the
+// object. The caller must find out (read it back) before sending it again;
+// a blind retry could make it twice. Test with errors.Is.
+var ErrOutcomeUnknown = errors.New("intercom: the create may or may not have been applied (its answer was lost)")
 
 // do sends r, retrying and pacing as needed, and decodes a 2xx body into out
 // (when out is not nil). A non-2xx answer comes back as *Error.
@@ -194,6 +205,10 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		retry, wait, err := c.attempt(ctx, attempt, r.method, target, path, endpoint, body, out)
 		if err == nil {
 			return nil
+		}
+		if r.create && maybeApplied(err) {
+			c.stats.failed(endpoint)
+			return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 		}
 		if !retry || attempt >= c.maxRetries || ctx.Err() != nil {
 			c.stats.failed(endpoint)
@@ -277,6 +292,21 @@ func (c *Client) attempt(ctx context.Context, n int, method, target, path, endpo
 		return true, c.backoff(n), apiErr
 	}
 	return false, 0, apiErr
+}
+
+// maybeApplied reports whether a failed call may have been applied by
+// Intercom: anything but a refusal with a 4xx status (429 included: it is
+// refused before anything happens) or a connection that never opened.
+func maybeApplied(err error) bool {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae.StatusCode >= 500
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	return !errors.Is(err, ErrInvalidRequest) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // backoff returns a full-jitter exponential delay for the given attempt:

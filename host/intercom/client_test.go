@@ -552,3 +552,49 @@ func TestContextCancel(t *testing.T) {
 		}
 	})
 }
+
+func TestSearchConversations(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	ctx := t.Context()
+	var contacts []string
+	for _, email := range []string{"a@example.com", "b@example.com"} {
+		c, err := e.c.CreateContact(ctx, ContactRequest{Role: RoleUser, Email: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		contacts = append(contacts, c.ID)
+	}
+	for i := range 3 {
+		if _, err := e.c.CreateConversation(ctx, CreateConversationRequest{From: ConversationFrom{Type: RoleUser, ID: contacts[0]}, Body: "hello", CreatedAt: int64(1700000000 + i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []int64
+	cursor := ""
+	for {
+		page, err := e.c.SearchConversations(ctx, "contact_ids", contacts[0], cursor, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page.Conversations {
+			if c.Source.Author.ID != contacts[0] {
+				t.Errorf("conversation %s is by %s", c.ID, c.Source.Author.ID)
+			}
+			got = append(got, c.CreatedAt)
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if len(got) != 3 {
+		t.Errorf("found %v, want the 3 conversations of the contact", got)
+	}
+	page, err := e.c.SearchConversations(ctx, "contact_ids", contacts[1], "", 0)
+	if err != nil || len(page.Conversations) != 0 {
+		t.Errorf("the other contact's search: %v, %v", page.Conversations, err)
+	}
+	if _, err := e.c.SearchConversations(ctx, "no_such_field", "x", "", 0); StatusCode(err) != http.StatusBadRequest {
+		t.Errorf("a search on an unknown field: %v, want a 400", err)
+	}
+}

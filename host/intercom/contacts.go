@@ -158,6 +158,17 @@ func (c *Client) ListContacts(ctx context.Context, startingAfter string, perPage
 // contacts for search with a delay of up to minutes, so never use search to
 // find a contact created moments ago.
 func (c *Client) SearchContacts(ctx context.Context, field, value, startingAfter string, perPage int) (ContactPage, error) {
+	body := searchBody(field, value, startingAfter, perPage)
+	var out contactList
+	if err := c.do(ctx, request{method: http.MethodPost, template: "/contacts/search", body: body}, &out); err != nil {
+		return ContactPage{}, fmt.Errorf("search contacts %s=%q: %w", field, value, err)
+	}
+	return out.page(), nil
+}
+
+// searchBody is the body of a search for the records whose field equals
+// value, one page of them.
+func searchBody(field, value, startingAfter string, perPage int) any {
 	type filter struct {
 		Field    string `json:"field"`
 		Operator string `json:"operator"`
@@ -174,11 +185,7 @@ func (c *Client) SearchContacts(ctx context.Context, field, value, startingAfter
 	if perPage > 0 || startingAfter != "" {
 		body.Pagination = &pagination{PerPage: perPage, StartingAfter: startingAfter}
 	}
-	var out contactList
-	if err := c.do(ctx, request{method: http.MethodPost, template: "/contacts/search", body: body}, &out); err != nil {
-		return ContactPage{}, fmt.Errorf("search contacts %s=%q: %w", field, value, err)
-	}
-	return out.page(), nil
+	return body
 }
 
 // AttachContactToCompany links a contact to a company by the company's

@@ -322,7 +322,7 @@ func (c *Client) CreateConversation(ctx context.Context, in CreateConversationRe
 			in.From.ID, ErrInvalidRequest, len(in.AttachmentURLs), MaxAttachmentURLs)
 	}
 	var out Message
-	if err := c.do(ctx, request{method: http.MethodPost, template: "/conversations", body: in}, &out); err != nil {
+	if err := c.do(ctx, request{method: http.MethodPost, template: "/conversations", body: in, create: true}, &out); err != nil {
 		return nil, fmt.Errorf("create conversation from %s %s: %w", in.From.Type, in.From.ID, err)
 	}
 	return &out, nil
@@ -335,7 +335,7 @@ func (c *Client) ReplyConversation(ctx context.Context, conversationID string, i
 		return nil, fmt.Errorf("reply to conversation %s: %w", conversationID, err)
 	}
 	var out Conversation
-	r := request{method: http.MethodPost, template: "/conversations/{conversation_id}/reply", params: []string{conversationID}, body: in}
+	r := request{method: http.MethodPost, template: "/conversations/{conversation_id}/reply", params: []string{conversationID}, body: in, create: true}
 	if err := c.do(ctx, r, &out); err != nil {
 		return nil, fmt.Errorf("reply (%s %s) to conversation %s: %w", in.Type, in.MessageType, conversationID, err)
 	}
@@ -348,7 +348,7 @@ func (c *Client) ManageConversation(ctx context.Context, conversationID string, 
 		return nil, fmt.Errorf("manage conversation %s: %w", conversationID, err)
 	}
 	var out Conversation
-	r := request{method: http.MethodPost, template: "/conversations/{conversation_id}/parts", params: []string{conversationID}, body: in}
+	r := request{method: http.MethodPost, template: "/conversations/{conversation_id}/parts", params: []string{conversationID}, body: in, create: true}
 	if err := c.do(ctx, r, &out); err != nil {
 		return nil, fmt.Errorf("%s conversation %s: %w", in.MessageType, conversationID, err)
 	}
@@ -387,6 +387,22 @@ func (c *Client) ListConversations(ctx context.Context, startingAfter string, pe
 	r := request{method: http.MethodGet, template: "/conversations", query: cursorQuery(startingAfter, perPage)}
 	if err := c.do(ctx, r, &out); err != nil {
 		return ConversationPage{}, fmt.Errorf("list conversations after %q: %w", startingAfter, err)
+	}
+	return ConversationPage{Conversations: out.Conversations, TotalCount: out.TotalCount, Next: out.Pages.nextCursor()}, nil
+}
+
+// SearchConversations returns the conversations whose field equals value,
+// e.g. ("contact_ids", "<contact id>"), newest first. Intercom may index a
+// new conversation for search with a delay.
+func (c *Client) SearchConversations(ctx context.Context, field, value, startingAfter string, perPage int) (ConversationPage, error) {
+	body := searchBody(field, value, startingAfter, perPage)
+	var out struct {
+		Conversations []Conversation `json:"conversations"`
+		TotalCount    int            `json:"total_count"`
+		Pages         *cursorPages   `json:"pages"`
+	}
+	if err := c.do(ctx, request{method: http.MethodPost, template: "/conversations/search", body: body}, &out); err != nil {
+		return ConversationPage{}, fmt.Errorf("search conversations %s=%q: %w", field, value, err)
 	}
 	return ConversationPage{Conversations: out.Conversations, TotalCount: out.TotalCount, Next: out.Pages.nextCursor()}, nil
 }

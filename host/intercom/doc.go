@@ -8,8 +8,11 @@
 // goroutines sharing one client do not provoke a storm of 429s. Non-2xx
 // responses become an [*Error] carrying the decoded error.list body.
 //
-// Retried POSTs are not idempotent on Intercom's side: a create that timed out
-// may have succeeded. Callers that must not duplicate objects keep their own
-// source-id to Intercom-id map and resolve doubts (for contacts,
-// [ExistingContactID] reads the id out of the 409 a duplicate create returns).
+// Creates that Intercom makes anew each time they are applied (a
+// conversation, a reply, a state change) are repeated only when Intercom
+// surely refused them (a 429, a connection that never opened); when the
+// answer is lost (a reset, a 5xx, a body cut off) the call returns
+// [ErrOutcomeUnknown] and the caller reads Intercom back before sending
+// again. Other writes are idempotent (upserts, tags) or refuse a duplicate
+// (a contact's 409, whose id [ExistingContactID] reads), and are retried.
 package intercom

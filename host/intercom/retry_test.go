@@ -163,3 +163,53 @@ func TestBackoffIsBoundedFullJitter(t *testing.T) {
 		}
 	}
 }
+
+// A create that makes something anew each time (a conversation, a part) is
+// repeated only when Intercom surely refused it; when its answer is lost the
+// caller gets ErrOutcomeUnknown, to read back before sending again.
+func TestCreatesAreNotRepeatedBlindly(t *testing.T) {
+	tests := []struct {
+		kind    faultKind
+		unknown bool // ErrOutcomeUnknown after one request; else retried
+	}{
+		{fault429Headers, false},
+		{fault429Bare, false},
+		{fault500, true},
+		{fault502HTML, true},
+		{fault503, true},
+		{faultReset, true},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			var seen atomic.Int64
+			e := newEnv(t, envConfig{wrap: faults(tt.kind, 1, &seen)})
+			contact, err := e.c.CreateContact(t.Context(), ContactRequest{Role: RoleUser, Email: "una@example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen.Store(0)
+			_, err = e.c.CreateConversation(t.Context(), CreateConversationRequest{From: ConversationFrom{Type: RoleUser, ID: contact.ID}, Body: "hello"})
+			if tt.unknown {
+				if !errors.Is(err, ErrOutcomeUnknown) {
+					t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
+				}
+				if seen.Load() != 1 {
+					t.Errorf("server saw %d requests, want 1", seen.Load())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen.Load() != 2 || len(e.sb.Snapshot().Conversations) != 1 {
+				t.Errorf("server saw %d requests and has %d conversations, want 2 and 1", seen.Load(), len(e.sb.Snapshot().Conversations))
+			}
+		})
+	}
+	// A 4xx is a refusal: the plain *Error, nothing unknown about it.
+	e := newEnv(t, envConfig{noSpec: true})
+	_, err := e.c.CreateConversation(t.Context(), CreateConversationRequest{From: ConversationFrom{Type: RoleUser, ID: strings.Repeat("0", 24)}, Body: "hello"})
+	if StatusCode(err) != http.StatusNotFound || errors.Is(err, ErrOutcomeUnknown) {
+		t.Errorf("err = %v, want a 404 that is not ErrOutcomeUnknown", err)
+	}
+}

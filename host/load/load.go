@@ -262,6 +262,23 @@ func (l *Loader) recordAll(ctx context.Context, cause error, os ...stage.Outcome
 	return nil
 }
 
+// settle writes a settlement whose outcomes are the load's, and tells
+// OnOutcome of them.
+func (l *Loader) settle(ctx context.Context, set stage.Settlement) error {
+	for i := range set.Outcomes {
+		set.Outcomes[i].Stage, set.Outcomes[i].RunID = "load", l.opts.RunID
+	}
+	if err := l.ws.Settle(ctx, set); err != nil {
+		return err
+	}
+	if l.opts.OnOutcome != nil {
+		for _, o := range set.Outcomes {
+			l.opts.OnOutcome(o.Entity, o.Outcome)
+		}
+	}
+	return nil
+}
+
 // fatal reports whether err stops the whole load rather than one record:
 // no retry of another record would succeed.
 func fatal(ctx context.Context, err error) bool {

@@ -323,3 +323,134 @@ func TestLoadRefusesAnUnknownDefaultAdmin(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// lostAnswers applies a share of the creates (conversations, replies,
+// state changes) and then drops the connection without an answer, as a
+// network failure after the server acted does.
+type lostAnswers struct {
+	next  http.Handler
+	every int64
+	n     atomic.Int64
+	lost  atomic.Int64
+}
+
+func (f *lostAnswers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	create := r.Method == http.MethodPost && (r.URL.Path == "/conversations" || strings.HasSuffix(r.URL.Path, "/reply") || strings.HasSuffix(r.URL.Path, "/parts"))
+	if !create || f.n.Add(1)%f.every != 0 {
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	f.next.ServeHTTP(httptest.NewRecorder(), r)
+	f.lost.Add(1)
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(err)
+	}
+	conn.Close()
+}
+
+// partsOf lists a conversation's comment and note parts as type|body.
+func partsOf(snap sandbox.Snapshot, convID string) []string {
+	c, _ := snap.Conversation(convID)
+	var out []string
+	for _, p := range c.Parts {
+		if p.PartType == "comment" || p.PartType == "note" {
+			out = append(out, p.PartType+"|"+p.RawBody)
+		}
+	}
+	return out
+}
+
+// wantParts is what TestLoad's fixture becomes, per ticket.
+var wantParts = map[string]int{"t1": 4, "t3": 2, "t4": 0}
+
+func checkExact(t *testing.T, e *env) {
+	t.Helper()
+	snap := e.sb.Snapshot()
+	convs, _ := e.ws.IDMap(t.Context(), stage.EntityTickets)
+	if len(snap.Conversations) != len(wantParts) {
+		t.Errorf("the sandbox has %d conversations, want %d", len(snap.Conversations), len(wantParts))
+	}
+	for id, n := range wantParts {
+		if o, reason := outcome(t, e.ws, stage.EntityTickets, id); o != stage.Migrated {
+			t.Errorf("%s: %s (%s)", id, o, reason)
+		}
+		got := partsOf(snap, convs[id])
+		if len(got) != n {
+			t.Errorf("%s has %d parts, want %d: %q", id, len(got), n, got)
+		}
+		c, _ := snap.Conversation(convs[id])
+		closes := 0
+		for _, p := range c.Parts {
+			if p.PartType == "close" {
+				closes++
+			}
+		}
+		if id == "t1" && (closes != 1 || c.State != "closed") {
+			t.Errorf("t1: %d close parts, state %s, want closed once", closes, c.State)
+		}
+	}
+	var open int
+	e.ws.DB().QueryRowContext(t.Context(), `SELECT count(*) FROM intents`).Scan(&open)
+	if open != 0 {
+		t.Errorf("%d intents left after every ticket migrated", open)
+	}
+}
+
+// A create whose answer is lost is read back, not sent again blindly: every
+// ticket ends with one conversation and each part once.
+func TestLoadLostAnswers(t *testing.T) {
+	for _, every := range []int64{2, 3} {
+		t.Run(fmt.Sprint("every ", every), func(t *testing.T) {
+			sb := sandbox.New(sandbox.Options{Token: token})
+			f := &lostAnswers{next: sb, every: every}
+			srv := httptest.NewServer(f)
+			t.Cleanup(srv.Close)
+			e := &env{ws: stageAll(t, fixture()), sb: sb, url: srv.URL}
+			ic, _ := intercom.New(intercom.Options{BaseURL: e.url, Token: token})
+			if _, err := New(e.ws, ic, Options{RunID: 2, Concurrency: 2}).Run(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if f.lost.Load() == 0 {
+				t.Fatal("no answer was lost")
+			}
+			t.Logf("%d answers lost", f.lost.Load())
+			checkExact(t, e)
+		})
+	}
+}
+
+// A load that stops between a create and its record (a crash, a kill)
+// resumes without making anything twice: the rerun reads back what the
+// intents say was under way.
+func TestLoadResumesAfterAStopMidCreate(t *testing.T) {
+	for _, stopAt := range []int64{1, 2, 3, 4, 5, 6, 7, 8} {
+		t.Run(fmt.Sprint("create ", stopAt), func(t *testing.T) {
+			sb := sandbox.New(sandbox.Options{Token: token})
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				create := r.Method == http.MethodPost && (r.URL.Path == "/conversations" || strings.HasSuffix(r.URL.Path, "/reply") || strings.HasSuffix(r.URL.Path, "/parts"))
+				if create && n.Add(1) == stopAt {
+					// Intercom acts; ferry stops before it hears back.
+					sb.ServeHTTP(httptest.NewRecorder(), r)
+					cancel()
+					<-r.Context().Done()
+					return
+				}
+				sb.ServeHTTP(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			e := &env{ws: stageAll(t, fixture()), sb: sb, url: srv.URL}
+			ic, _ := intercom.New(intercom.Options{BaseURL: e.url, Token: token})
+			if _, err := New(e.ws, ic, Options{RunID: 2, Concurrency: 1}).Run(ctx); err == nil {
+				t.Fatal("the stopped load did not stop")
+			}
+			if _, err := New(e.ws, ic, Options{RunID: 3, Concurrency: 1}).Run(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			checkExact(t, e)
+		})
+	}
+}

@@ -2,6 +2,8 @@ package load
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"strings"
@@ -29,10 +31,24 @@ func (l *Loader) tickets(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	creates, err := l.ws.Intents(ctx, stage.EntityTickets)
+	if err != nil {
+		return err
+	}
+	parts, err := l.ws.Intents(ctx, stage.EntityComments)
+	if err != nil {
+		return err
+	}
+	// Conversations other tickets have, so that resolving a lost create
+	// never adopts one of them.
+	taken := make(map[string]bool, len(convs))
+	for _, id := range convs {
+		taken[id] = true
+	}
 	sel := stage.Select{Stream: schema.Tickets, Table: l.table(schema.Tickets), Where: notMigrated(stage.EntityTickets, l.opts.Tickets), Order: "created_at, id"}
 	return l.each(ctx, sel, func(ctx context.Context, r schema.Record) error {
 		t := r.(*schema.Ticket)
-		tl := &ticketLoad{l: l, t: t, convID: convs[t.ID], done: comments}
+		tl := &ticketLoad{l: l, t: t, convID: convs[t.ID], resumed: convs[t.ID] != "", done: comments, create: creates[t.ID], parts: parts, taken: taken}
 		return tl.run(ctx)
 	})
 }
@@ -43,12 +59,24 @@ type ticketLoad struct {
 	l      *Loader
 	t      *schema.Ticket
 	convID string
-	// done holds the comment outcomes at the start of the load (read only:
-	// each ticket's comments are its own).
-	done map[string]string
+	// resumed says the conversation existed before this load (an earlier
+	// run made it, or its lost create was found).
+	resumed bool
+	// done, create, parts and taken hold the ledger's comment outcomes,
+	// the ticket's intent to create its conversation, the comments'
+	// intents and the conversations of other tickets at the start of the
+	// load (read only: each ticket's records are its own).
+	done   map[string]string
+	create []stage.Intent
+	parts  map[string][]stage.Intent
+	taken  map[string]bool
 
 	comments    []*schema.Comment
 	attachments map[string][]*schema.Attachment // by comment id
+	// lastPart is the id of the conversation's newest part ferry knows of:
+	// a part sent after it is looked for after it.
+	lastPart      string
+	lastPartKnown bool
 }
 
 func (tl *ticketLoad) run(ctx context.Context) error {
@@ -60,20 +88,20 @@ func (tl *ticketLoad) run(ctx context.Context) error {
 	if !ok {
 		return tl.fail(ctx, 0, fmt.Errorf("its requester %s was not migrated as a contact (see contacts)", t.RequesterID))
 	}
-	next := 0 // the first comment not yet a part
+	first := 0 // the first comment not yet a part
 	if tl.convID == "" {
-		n, err := tl.create(ctx, requester)
+		n, err := tl.open(ctx, requester)
 		if err != nil {
 			return tl.fail(ctx, 0, err)
 		}
-		next = n
+		first = n
 	}
-	for i := next; i < len(tl.comments); i++ {
+	for i := first; i < len(tl.comments); i++ {
 		c := tl.comments[i]
 		if tl.done[c.ID] == stage.Migrated {
 			continue
 		}
-		if err := tl.reply(ctx, c); err != nil {
+		if err := tl.comment(ctx, c, 0); err != nil {
 			return tl.fail(ctx, i, fmt.Errorf("comment %s: %w", c.ID, err))
 		}
 	}
@@ -108,67 +136,298 @@ func (tl *ticketLoad) contactOf(userID string) (string, bool) {
 	return id, ok
 }
 
-// create starts the conversation as the requester and returns how many
-// comments it used: the first one when the requester wrote it, else none
-// (the conversation then opens with the subject, and every comment follows
-// as a part).
-func (tl *ticketLoad) create(ctx context.Context, requester string) (int, error) {
+// opening is what identifies a conversation ferry created, should its
+// answer be lost: who started it and when (the source's time).
+type opening struct {
+	Contact   string `json:"contact"`
+	CreatedAt int64  `json:"created_at"`
+	Comment   string `json:"comment,omitempty"` // the comment it opened with
+}
+
+// open starts the conversation as the requester (or finds the one a lost
+// create made) and returns how many comments it used: the first one when
+// the requester wrote it, else none (the conversation then opens with the
+// subject, and every comment follows as a part). A first comment with
+// more attachments than one message takes goes on in follow-up parts.
+func (tl *ticketLoad) open(ctx context.Context, requester string) (int, error) {
 	t := tl.t
 	req := intercom.CreateConversationRequest{
 		From:      intercom.ConversationFrom{Type: intercom.RoleUser, ID: requester},
 		Body:      openingBody(t),
 		CreatedAt: unix(t.CreatedAt),
 	}
-	used := 0
 	var first *schema.Comment
-	var rest []*schema.Attachment
 	if len(tl.comments) > 0 && tl.comments[0].AuthorID == t.RequesterID && tl.comments[0].Public {
 		first = tl.comments[0]
 		req.Body = plainBody(first)
 		req.CreatedAt = unix(first.CreatedAt)
-		var now []*schema.Attachment
-		now, rest = split(tl.attachments[first.ID])
-		req.AttachmentURLs = urls(now)
-		used = 1
+		req.AttachmentURLs = urls(chunk(tl.attachments[first.ID], 0))
 	}
-	msg, err := tl.l.ic.CreateConversation(ctx, req)
-	if err != nil {
-		return 0, fmt.Errorf("create conversation: %w", err)
+	o := opening{Contact: requester, CreatedAt: req.CreatedAt}
+	if first != nil {
+		o.Comment = first.ID
 	}
-	tl.convID = msg.ConversationID
-	if err := tl.l.ws.MapID(ctx, stage.EntityTickets, t.ID, tl.convID, tl.l.opts.RunID); err != nil {
+	detail, _ := json.Marshal(o)
+
+	var msgID string
+	found := false
+	if len(tl.create) > 0 {
+		// An earlier run sent this create and lost the answer (or
+		// crashed): look for what it made before sending it again.
+		var err error
+		if tl.convID, msgID, found, err = tl.findOpening(ctx, o); err != nil {
+			return 0, err
+		}
+		tl.resumed = found
+	} else if err := tl.l.ws.Intend(ctx, stage.Intent{Entity: stage.EntityTickets, SourceID: t.ID, Detail: string(detail), RunID: tl.l.opts.RunID}); err != nil {
 		return 0, err
 	}
-	if first == nil {
-		return 0, nil
-	}
-	if len(rest) > 0 {
-		if _, err := tl.moreAttachments(ctx, first, rest); err != nil {
+	for try := 0; !found; try++ {
+		msg, err := tl.l.ic.CreateConversation(ctx, req)
+		if err == nil {
+			tl.convID, msgID, found = msg.ConversationID, msg.ID, true
+			break
+		}
+		if !errors.Is(err, intercom.ErrOutcomeUnknown) || try >= maxResends {
+			return 0, fmt.Errorf("create conversation: %w", err)
+		}
+		tl.l.log.Warn("the answer to a create was lost: reading Intercom back", "ticket", t.ID, "error", err)
+		if tl.convID, msgID, found, err = tl.findOpening(ctx, o); err != nil {
 			return 0, err
 		}
 	}
-	return used, tl.migrated(ctx, first, msg.ID)
+	// A conversation just made has no parts; one found may (read it).
+	tl.lastPart, tl.lastPartKnown = "", !tl.resumed
+	set := stage.Settlement{
+		IDs:   []stage.IDMapping{{Entity: stage.EntityTickets, SourceID: t.ID, IntercomID: tl.convID, RunID: tl.l.opts.RunID}},
+		Clear: []stage.RecordKey{{Entity: stage.EntityTickets, SourceID: t.ID}},
+	}
+	if first == nil {
+		return 0, tl.l.ws.Settle(ctx, set)
+	}
+	if steps(tl.attachments[first.ID]) == 1 {
+		set.Outcomes = tl.migratedOutcomes(first, msgID)
+		set.Clear = append(set.Clear, stage.RecordKey{Entity: stage.EntityComments, SourceID: first.ID})
+		return 1, tl.l.settle(ctx, set)
+	}
+	// The first comment's message is its step 0; its other attachments
+	// follow as parts.
+	set.Intents = []stage.Intent{{Entity: stage.EntityComments, SourceID: first.ID, Step: 0, State: stage.IntentSent, Target: tl.convID, IntercomID: msgID, RunID: tl.l.opts.RunID}}
+	if err := tl.l.ws.Settle(ctx, set); err != nil {
+		return 0, err
+	}
+	tl.parts = map[string][]stage.Intent{first.ID: set.Intents}
+	if err := tl.comment(ctx, first, 1); err != nil {
+		return 0, fmt.Errorf("comment %s: %w", first.ID, err)
+	}
+	return 1, nil
 }
 
-// reply adds comment c as the next part: an admin reply or note for an
-// agent's public or private comment, a user reply for an end user's.
-func (tl *ticketLoad) reply(ctx context.Context, c *schema.Comment) error {
-	now, rest := split(tl.attachments[c.ID])
-	req, err := tl.replyRequest(c, htmlBody(c))
-	if err != nil {
-		return err
+// maxResends bounds how often a create whose answer was lost, and which
+// Intercom does not have, is sent again.
+const maxResends = 3
+
+// findOpening looks in Intercom for the conversation a lost create made:
+// the contact's conversation of that created_at that no other ticket has.
+func (tl *ticketLoad) findOpening(ctx context.Context, o opening) (convID, msgID string, found bool, err error) {
+	cursor := ""
+	for {
+		page, err := tl.l.ic.SearchConversations(ctx, "contact_ids", o.Contact, cursor, 150)
+		if err != nil {
+			return "", "", false, fmt.Errorf("look for the conversation of a lost create: %w", err)
+		}
+		for _, c := range page.Conversations {
+			if c.CreatedAt == o.CreatedAt && c.Source.Author.ID == o.Contact && !tl.taken[c.ID] {
+				tl.l.log.Info("found the conversation a lost create made", "ticket", tl.t.ID, "conversation", c.ID)
+				return c.ID, c.Source.ID, true, nil
+			}
+		}
+		if page.Next == "" {
+			return "", "", false, nil
+		}
+		cursor = page.Next
 	}
-	req.AttachmentURLs = urls(now)
-	partID, err := tl.send(ctx, req)
-	if err != nil {
-		return err
+}
+
+// partMark is what identifies a part ferry sent, should its answer be
+// lost: the part of that author, type and created_at after the part that
+// was the conversation's newest when it was sent.
+type partMark struct {
+	After     string `json:"after,omitempty"`
+	Author    string `json:"author"`
+	Type      string `json:"type"`
+	CreatedAt int64  `json:"created_at"`
+}
+
+// steps is how many parts a comment with atts becomes.
+func steps(atts []*schema.Attachment) int {
+	return max(1, (len(atts)+maxAttachmentsPerPart-1)/maxAttachmentsPerPart)
+}
+
+// chunk is the attachments of step n.
+func chunk(atts []*schema.Attachment, n int) []*schema.Attachment {
+	lo := n * maxAttachmentsPerPart
+	if lo >= len(atts) {
+		return nil
 	}
-	if len(rest) > 0 {
-		if _, err := tl.moreAttachments(ctx, c, rest); err != nil {
+	return atts[lo:min(len(atts), lo+maxAttachmentsPerPart)]
+}
+
+// comment sends comment c's parts from step from on: an admin reply or
+// note for an agent's public or private comment, a user reply for an end
+// user's; attachments beyond one part's share continue in follow-up parts
+// of the same author. Steps an earlier run sent are skipped, and one whose
+// answer was lost is looked for before it is sent again.
+func (tl *ticketLoad) comment(ctx context.Context, c *schema.Comment, from int) error {
+	atts := tl.attachments[c.ID]
+	n := steps(atts)
+	sent := map[int]stage.Intent{}
+	for _, in := range tl.parts[c.ID] {
+		sent[in.Step] = in
+	}
+	mainPart := sent[0].IntercomID
+	for k := from; k < n; k++ {
+		body := htmlBody(c)
+		if k > 0 {
+			body = "<p>(attachments, continued)</p>"
+		}
+		req, err := tl.replyRequest(c, body)
+		if err != nil {
 			return err
 		}
+		req.AttachmentURLs = urls(chunk(atts, k))
+		in, ok := sent[k]
+		var partID string
+		switch {
+		case ok && in.State == stage.IntentSent:
+			tl.lastPart, tl.lastPartKnown = in.IntercomID, true
+			partID = in.IntercomID
+		default:
+			if partID, err = tl.sendPart(ctx, c, k, req, in, ok); err != nil {
+				return err
+			}
+		}
+		if k == 0 {
+			mainPart = partID
+		}
+		if k < n-1 {
+			continue
+		}
+		set := stage.Settlement{Outcomes: tl.migratedOutcomes(c, mainPart), Clear: []stage.RecordKey{{Entity: stage.EntityComments, SourceID: c.ID}}}
+		return tl.l.settle(ctx, set)
 	}
-	return tl.migrated(ctx, c, partID)
+	return nil
+}
+
+// sendPart sends step k of comment c, unless it finds that an earlier try
+// (intent, when known) made it, and returns the part's id. A step that is
+// not the comment's last is recorded as sent.
+func (tl *ticketLoad) sendPart(ctx context.Context, c *schema.Comment, k int, req intercom.ReplyRequest, in stage.Intent, known bool) (string, error) {
+	l := tl.l
+	var mark partMark
+	if known {
+		if err := json.Unmarshal([]byte(in.Detail), &mark); err != nil {
+			return "", fmt.Errorf("read the intent of part %d: %w", k, err)
+		}
+		id, found, err := tl.findPart(ctx, mark)
+		if err != nil {
+			return "", err
+		}
+		if found {
+			return id, tl.sentStep(ctx, c, k, id)
+		}
+	} else {
+		if err := tl.knowLastPart(ctx); err != nil {
+			return "", err
+		}
+		mark = partMark{After: tl.lastPart, Author: req.AdminID, Type: req.MessageType, CreatedAt: req.CreatedAt}
+		if req.Type == intercom.RoleUser {
+			mark.Author = req.IntercomUserID
+		}
+		detail, _ := json.Marshal(mark)
+		if err := l.ws.Intend(ctx, stage.Intent{Entity: stage.EntityComments, SourceID: c.ID, Step: k, Target: tl.convID, Detail: string(detail), RunID: l.opts.RunID}); err != nil {
+			return "", err
+		}
+	}
+	for try := 0; ; try++ {
+		conv, err := l.ic.ReplyConversation(ctx, tl.convID, req)
+		if err == nil {
+			id := newestPart(conv)
+			return id, tl.sentStep(ctx, c, k, id)
+		}
+		if !errors.Is(err, intercom.ErrOutcomeUnknown) || try >= maxResends {
+			return "", fmt.Errorf("reply: %w", err)
+		}
+		l.log.Warn("the answer to a reply was lost: reading Intercom back", "comment", c.ID, "error", err)
+		id, found, ferr := tl.findPart(ctx, mark)
+		if ferr != nil {
+			return "", ferr
+		}
+		if found {
+			return id, tl.sentStep(ctx, c, k, id)
+		}
+	}
+}
+
+// sentStep notes that step k of comment c made part id: recorded for a
+// step that is not the comment's last (the last one settles the comment).
+func (tl *ticketLoad) sentStep(ctx context.Context, c *schema.Comment, k int, id string) error {
+	tl.lastPart, tl.lastPartKnown = id, true
+	if k == steps(tl.attachments[c.ID])-1 {
+		return nil
+	}
+	return tl.l.ws.Settle(ctx, stage.Settlement{Intents: []stage.Intent{{
+		Entity: stage.EntityComments, SourceID: c.ID, Step: k, State: stage.IntentSent, Target: tl.convID, IntercomID: id, RunID: tl.l.opts.RunID,
+	}}})
+}
+
+// knowLastPart reads the newest part of a conversation an earlier run
+// made, once, so that the parts sent now can be told from it.
+func (tl *ticketLoad) knowLastPart(ctx context.Context) error {
+	if tl.lastPartKnown {
+		return nil
+	}
+	conv, err := tl.l.ic.GetConversation(ctx, tl.convID)
+	if err != nil {
+		return fmt.Errorf("read the conversation to resume it: %w", err)
+	}
+	tl.lastPart, tl.lastPartKnown = newestPart(conv), true
+	return nil
+}
+
+// findPart looks in the conversation for the part a lost reply made.
+func (tl *ticketLoad) findPart(ctx context.Context, m partMark) (string, bool, error) {
+	conv, err := tl.l.ic.GetConversation(ctx, tl.convID)
+	if err != nil {
+		return "", false, fmt.Errorf("look for the part of a lost reply: %w", err)
+	}
+	parts := conv.ConversationParts.ConversationParts
+	from := 0
+	if m.After != "" {
+		from = len(parts) // not in the window: nothing after it is ours
+		for i, p := range parts {
+			if p.ID == m.After {
+				from = i + 1
+				break
+			}
+		}
+	}
+	for _, p := range parts[from:] {
+		if p.CreatedAt == m.CreatedAt && p.Author.ID == m.Author && p.PartType == m.Type {
+			tl.l.log.Info("found the part a lost reply made", "ticket", tl.t.ID, "part", p.ID)
+			return p.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// newestPart is the id of a conversation's newest part ("" for none).
+func newestPart(conv *intercom.Conversation) string {
+	parts := conv.ConversationParts.ConversationParts
+	if len(parts) == 0 {
+		return ""
+	}
+	return parts[len(parts)-1].ID
 }
 
 // replyRequest is the part of c's author, with body.
@@ -199,52 +458,29 @@ func (tl *ticketLoad) replyRequest(c *schema.Comment, body string) (intercom.Rep
 	return req, nil
 }
 
-// moreAttachments sends attachments beyond the per-part limit in follow-up
-// parts of the same author.
-func (tl *ticketLoad) moreAttachments(ctx context.Context, c *schema.Comment, atts []*schema.Attachment) (string, error) {
-	var last string
-	for len(atts) > 0 {
-		var now []*schema.Attachment
-		now, atts = split(atts)
-		req, err := tl.replyRequest(c, "<p>(attachments, continued)</p>")
-		if err != nil {
-			return "", err
-		}
-		req.AttachmentURLs = urls(now)
-		if last, err = tl.send(ctx, req); err != nil {
-			return "", fmt.Errorf("follow-up part with attachments: %w", err)
-		}
-	}
-	return last, nil
-}
-
-// send posts a part and returns its id.
-func (tl *ticketLoad) send(ctx context.Context, req intercom.ReplyRequest) (string, error) {
-	conv, err := tl.l.ic.ReplyConversation(ctx, tl.convID, req)
-	if err != nil {
-		return "", fmt.Errorf("reply: %w", err)
-	}
-	parts := conv.ConversationParts.ConversationParts
-	if len(parts) == 0 {
-		return "", nil
-	}
-	return parts[len(parts)-1].ID, nil
-}
-
-// migrated records comment c and its attachments as migrated into part
-// partID.
-func (tl *ticketLoad) migrated(ctx context.Context, c *schema.Comment, partID string) error {
+// migratedOutcomes are comment c's and its attachments' outcomes once it is
+// in part partID.
+func (tl *ticketLoad) migratedOutcomes(c *schema.Comment, partID string) []stage.Outcome {
 	os := []stage.Outcome{{Entity: stage.EntityComments, SourceID: c.ID, Outcome: stage.Migrated, IntercomID: partID}}
 	for _, a := range tl.attachments[c.ID] {
 		os = append(os, stage.Outcome{Entity: stage.EntityAttachments, SourceID: a.ID, Outcome: stage.Migrated, IntercomID: partID})
 	}
-	return tl.l.recordAll(ctx, nil, os...)
+	return os
 }
 
 // finish sets what Intercom only takes after the parts: tags, title,
 // assignment and state (these carry the time of the load, not the source's).
+// A conversation an earlier run made is read first, so that what that run
+// did already is not done twice.
 func (tl *ticketLoad) finish(ctx context.Context) error {
 	l, t := tl.l, tl.t
+	var now *intercom.Conversation
+	if tl.resumed {
+		var err error
+		if now, err = l.ic.GetConversation(ctx, tl.convID); err != nil {
+			return fmt.Errorf("read the conversation to resume it: %w", err)
+		}
+	}
 	tags := append([]string{}, t.Tags...)
 	if l.opts.TagMigrated != "" {
 		tags = append(tags, l.opts.TagMigrated)
@@ -258,7 +494,7 @@ func (tl *ticketLoad) finish(ctx context.Context) error {
 			return fmt.Errorf("tag %q: %w", name, err)
 		}
 	}
-	if t.Subject != "" {
+	if t.Subject != "" && (now == nil || now.Title != t.Subject) {
 		if _, err := l.ic.UpdateConversation(ctx, tl.convID, intercom.UpdateConversationRequest{Title: t.Subject}); err != nil {
 			return fmt.Errorf("set title: %w", err)
 		}
@@ -266,25 +502,52 @@ func (tl *ticketLoad) finish(ctx context.Context) error {
 	actor := l.defaultAdmin
 	if admin, ok := l.agentAdmin[t.AssigneeID]; ok && t.AssigneeID != "" {
 		actor = admin
-		if _, err := l.ic.ManageConversation(ctx, tl.convID, intercom.ManageRequest{
-			MessageType: intercom.ManageAssign, Type: "admin", AdminID: l.defaultAdmin, AssigneeID: admin,
-		}); err != nil {
+		err := tl.manage(ctx, intercom.ManageRequest{MessageType: intercom.ManageAssign, Type: "admin", AdminID: l.defaultAdmin, AssigneeID: admin},
+			now, func(c *intercom.Conversation) bool { return c.AdminAssigneeID == admin })
+		if err != nil {
 			return fmt.Errorf("assign to admin %s: %w", admin, err)
 		}
 	}
 	if team, ok := l.groupTeam[t.GroupID]; ok && t.GroupID != "" {
-		if _, err := l.ic.ManageConversation(ctx, tl.convID, intercom.ManageRequest{
-			MessageType: intercom.ManageAssign, Type: "team", AdminID: l.defaultAdmin, AssigneeID: team,
-		}); err != nil {
+		err := tl.manage(ctx, intercom.ManageRequest{MessageType: intercom.ManageAssign, Type: "team", AdminID: l.defaultAdmin, AssigneeID: team},
+			now, func(c *intercom.Conversation) bool { return c.TeamAssigneeID == team })
+		if err != nil {
 			return fmt.Errorf("assign to team %s: %w", team, err)
 		}
 	}
 	if closedStatuses[t.Status] {
-		if _, err := l.ic.ManageConversation(ctx, tl.convID, intercom.ManageRequest{MessageType: intercom.ManageClose, Type: "admin", AdminID: actor}); err != nil {
+		err := tl.manage(ctx, intercom.ManageRequest{MessageType: intercom.ManageClose, Type: "admin", AdminID: actor},
+			now, func(c *intercom.Conversation) bool { return c.State == "closed" })
+		if err != nil {
 			return fmt.Errorf("close: %w", err)
 		}
 	}
 	return nil
+}
+
+// manage sends a state or assignment change unless done says the
+// conversation has it already (now, when read; or read back after a lost
+// answer).
+func (tl *ticketLoad) manage(ctx context.Context, req intercom.ManageRequest, now *intercom.Conversation, done func(*intercom.Conversation) bool) error {
+	if now != nil && done(now) {
+		return nil
+	}
+	for try := 0; ; try++ {
+		_, err := tl.l.ic.ManageConversation(ctx, tl.convID, req)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, intercom.ErrOutcomeUnknown) || try >= maxResends {
+			return err
+		}
+		conv, gerr := tl.l.ic.GetConversation(ctx, tl.convID)
+		if gerr != nil {
+			return fmt.Errorf("read the conversation back after a lost answer: %w", gerr)
+		}
+		if done(conv) {
+			return nil
+		}
+	}
 }
 
 // tag returns the id of the tag name, creating it once per load.
@@ -330,13 +593,6 @@ func (tl *ticketLoad) fail(ctx context.Context, i int, cause error) error {
 		}
 	}
 	return tl.l.recordAll(ctx, cause, os...)
-}
-
-func split(atts []*schema.Attachment) (now, rest []*schema.Attachment) {
-	if len(atts) <= maxAttachmentsPerPart {
-		return atts, nil
-	}
-	return atts[:maxAttachmentsPerPart], atts[maxAttachmentsPerPart:]
 }
 
 func urls(atts []*schema.Attachment) []string {

@@ -143,6 +143,7 @@ func schemaDDL() ([]string, error) {
 )`,
 		selectionDDL,
 		demoPicksDDL,
+		intentsDDL,
 	)
 	return stmts, nil
 }

@@ -22,7 +22,7 @@ const FileName = "ferry.duckdb"
 
 // SchemaVersion is the version of the workspace schema this ferry writes.
 // A workspace written by a newer ferry is refused rather than misread.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // writerSettings configure the DuckDB instance of a writing ferry.
 //
@@ -227,7 +227,13 @@ func (w *Workspace) schemaVersion(ctx context.Context) (int, error) {
 
 // upgrades[i] brings a workspace from schema version i+1 to i+2.
 func upgrades() []func(context.Context, *sql.Tx) error {
-	return []func(context.Context, *sql.Tx) error{upgrade1to2}
+	return []func(context.Context, *sql.Tx) error{upgrade1to2, upgrade2to3}
+}
+
+// upgrade2to3 adds the intents of creates (see intentsDDL).
+func upgrade2to3(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, intentsDDL)
+	return err
 }
 
 // upgrade1to2 drops the key indexes of the stream tables (and of the

@@ -29,10 +29,12 @@ type idMapRow struct {
 // writeOp is a caller's rows, written together, that it waits on until they
 // are committed.
 type writeOp struct {
-	ctx    context.Context
-	ledger []ledgerRow
-	idMap  []idMapRow
-	done   chan error
+	ctx     context.Context
+	ledger  []ledgerRow
+	idMap   []idMapRow
+	intents []Intent
+	clear   []RecordKey
+	done    chan error
 }
 
 // writer commits the ledger's and the id map's rows in groups: whoever
@@ -57,7 +59,12 @@ func newWriter(db *sql.DB) *writer {
 
 // write queues rows and returns once they are committed (or failed).
 func (w *writer) write(ctx context.Context, ledger []ledgerRow, idMap []idMapRow) error {
-	op := writeOp{ctx: ctx, ledger: ledger, idMap: idMap, done: make(chan error, 1)}
+	return w.do(ctx, writeOp{ledger: ledger, idMap: idMap})
+}
+
+// do queues an op and returns once it is committed (or failed).
+func (w *writer) do(ctx context.Context, op writeOp) error {
+	op.ctx, op.done = ctx, make(chan error, 1)
 	select {
 	case w.ops <- op:
 	case <-ctx.Done():
@@ -148,11 +155,25 @@ func (w *writer) tx(ops []writeOp) error {
 			}
 		}
 	}
+	var intents []Intent
+	var clear []RecordKey
+	for _, op := range ops {
+		intents = append(intents, op.intents...)
+		clear = append(clear, op.clear...)
+	}
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	// An op's clears and intents are of records no other op of the group
+	// touches (one worker loads a record, and waits for each write).
+	stmts, args := intentSQL(intents, clear)
+	for i, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q, args[i]...); err != nil {
+			return fmt.Errorf("write the intents: %w", err)
+		}
+	}
 	for chunk := range slices.Chunk(idOrder, maxRowsPerStatement) {
 		vals := make([]string, 0, len(chunk))
 		args := make([]any, 0, 4*len(chunk))

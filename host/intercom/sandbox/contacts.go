@@ -251,38 +251,16 @@ func (s *Server) listContacts(r *http.Request) (any, *apiError) {
 }
 
 func (s *Server) searchContacts(r *http.Request) (any, *apiError) {
-	var in struct {
-		Query      json.RawMessage `json:"query"`
-		Pagination *struct {
-			PerPage       int         `json:"per_page"`
-			StartingAfter *flexString `json:"starting_after"`
-		} `json:"pagination"`
-	}
-	if aerr := decodeBody(r, &in); aerr != nil {
-		return nil, aerr
-	}
-	if len(in.Query) == 0 || string(in.Query) == "null" {
-		return nil, errMissing("query is required")
-	}
-	q, aerr := parseQuery(in.Query, 0)
+	q, perPage, startingAfter, aerr := parseSearch(r, contactSearchable, 50)
 	if aerr != nil {
 		return nil, aerr
-	}
-	perPage, startingAfter := 50, ""
-	if p := in.Pagination; p != nil {
-		if p.PerPage < 0 {
-			return nil, errInvalid("per_page must be a positive integer")
-		}
-		if p.PerPage > 0 {
-			perPage = min(p.PerPage, 150)
-		}
-		startingAfter = p.StartingAfter.value()
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var ids []string
 	for _, id := range s.st.contactOrder {
-		if q.match(s.st.contacts[id]) {
+		c := s.st.contacts[id]
+		if q.match(func(f string) any { return fieldValue(c, f) }) {
 			ids = append(ids, id)
 		}
 	}

@@ -513,3 +513,33 @@ func (s *Server) tagConversation(r *http.Request) (any, *apiError) {
 	return tagWire{Type: "tag", ID: t.ID, Name: t.Name, AppliedAt: &applied.AppliedAt,
 		AppliedBy: &refWire{Type: "admin", ID: applied.AdminID}}, nil
 }
+
+// searchConversations is POST /conversations/search: the query language of
+// contact search over the conversation fields the sandbox keeps, newest
+// first as Intercom lists them, 20 a page by default and 150 at most.
+func (s *Server) searchConversations(r *http.Request) (any, *apiError) {
+	q, perPage, startingAfter, aerr := parseSearch(r, conversationSearchable, 20)
+	if aerr != nil {
+		return nil, aerr
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var ids []string
+	for _, id := range s.st.convOrder {
+		c := s.st.conversations[id]
+		if q.match(func(f string) any { return conversationValue(c, f) }) {
+			ids = append(ids, id)
+		}
+	}
+	page, pages, aerr := cursorPage(ids, startingAfter, perPage)
+	if aerr != nil {
+		return nil, aerr
+	}
+	list := make([]conversationWire, len(page))
+	for i, id := range page {
+		list[i] = renderConversation(s.st.conversations[id], s.st, false)
+	}
+	return map[string]any{
+		"type": "conversation.list", "conversations": list, "total_count": len(ids), "pages": pages,
+	}, nil
+}

@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// Contact search: the subset of Intercom's query language a migration
-// uses. A query is a filter {field, operator, value} or a group
+// Contact and conversation search: the subset of Intercom's query
+// language a migration uses. A query is a filter {field, operator, value} or a group
 // {operator: AND|OR, value: [queries]}; groups nest at most two levels and
 // hold at most 15 filters, as in Intercom.
 
@@ -26,11 +26,43 @@ type query struct {
 	value    any // string, json.Number, bool, nil or []any
 }
 
+// parseSearch reads a search request's body: its query over the fields
+// searchable allows, and its page (perPage by default, 150 at most).
+func parseSearch(r *http.Request, searchable func(string) bool, defaultPerPage int) (q query, perPage int, startingAfter string, aerr *apiError) {
+	var in struct {
+		Query      json.RawMessage `json:"query"`
+		Pagination *struct {
+			PerPage       int         `json:"per_page"`
+			StartingAfter *flexString `json:"starting_after"`
+		} `json:"pagination"`
+	}
+	if aerr := decodeBody(r, &in); aerr != nil {
+		return query{}, 0, "", aerr
+	}
+	if len(in.Query) == 0 || string(in.Query) == "null" {
+		return query{}, 0, "", errMissing("query is required")
+	}
+	if q, aerr = parseQuery(in.Query, 0, searchable); aerr != nil {
+		return query{}, 0, "", aerr
+	}
+	perPage = defaultPerPage
+	if p := in.Pagination; p != nil {
+		if p.PerPage < 0 {
+			return query{}, 0, "", errInvalid("per_page must be a positive integer")
+		}
+		if p.PerPage > 0 {
+			perPage = min(p.PerPage, 150)
+		}
+		startingAfter = p.StartingAfter.value()
+	}
+	return q, perPage, startingAfter, nil
+}
+
 func badQuery(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: "parameter_invalid", message: fmt.Sprintf(format, args...)}
 }
 
-func parseQuery(raw json.RawMessage, depth int) (query, *apiError) {
+func parseQuery(raw json.RawMessage, depth int, searchable func(string) bool) (query, *apiError) {
 	var in struct {
 		Field    string          `json:"field"`
 		Operator string          `json:"operator"`
@@ -53,7 +85,7 @@ func parseQuery(raw json.RawMessage, depth int) (query, *apiError) {
 		}
 		q := query{group: in.Operator}
 		for _, it := range items {
-			child, aerr := parseQuery(it, depth+1)
+			child, aerr := parseQuery(it, depth+1, searchable)
 			if aerr != nil {
 				return query{}, aerr
 			}
@@ -82,7 +114,8 @@ func parseQuery(raw json.RawMessage, depth int) (query, *apiError) {
 	return query{field: in.Field, operator: in.Operator, value: v}, nil
 }
 
-func searchable(field string) bool {
+// contactSearchable says which contact fields a search may name.
+func contactSearchable(field string) bool {
 	switch field {
 	case "id", "role", "name", "email", "email_domain", "phone", "external_id", "owner_id",
 		"created_at", "updated_at", "signed_up_at", "last_seen_at":
@@ -122,24 +155,99 @@ func fieldValue(c *Contact, field string) any {
 	return c.CustomAttributes[strings.TrimPrefix(field, "custom_attributes.")]
 }
 
-func (q query) match(c *Contact) bool {
+// conversationSearchable says which conversation fields a search may name
+// (those of Intercom's table that the sandbox keeps).
+func conversationSearchable(field string) bool {
+	switch field {
+	case "id", "created_at", "updated_at", "source.author.id", "source.author.type", "contact_ids",
+		"admin_assignee_id", "team_assignee_id", "open", "read", "state", "snoozed_until", "tag_ids", "title":
+		return true
+	}
+	return strings.HasPrefix(field, "custom_attributes.") && len(field) > len("custom_attributes.")
+}
+
+// conversationValue returns a conversation's value for a searchable
+// field; a field of many values (contact_ids, tag_ids) is a []string, which
+// = matches when any of them is equal.
+func conversationValue(c *Conversation, field string) any {
+	switch field {
+	case "id":
+		return c.ID
+	case "created_at":
+		return c.CreatedAt
+	case "updated_at":
+		return c.UpdatedAt
+	case "source.author.id":
+		return c.Source.Author.ID
+	case "source.author.type":
+		return c.Source.Author.Type
+	case "contact_ids":
+		return c.ContactIDs
+	case "admin_assignee_id":
+		return c.AdminAssigneeID
+	case "team_assignee_id":
+		return c.TeamAssigneeID
+	case "open":
+		return c.Open()
+	case "read":
+		return c.Read
+	case "state":
+		return c.State
+	case "snoozed_until":
+		return c.SnoozedUntil
+	case "tag_ids":
+		var ids []string
+		for _, t := range c.Tags {
+			ids = append(ids, t.TagID)
+		}
+		return ids
+	case "title":
+		return c.Title
+	}
+	return c.CustomAttributes[strings.TrimPrefix(field, "custom_attributes.")]
+}
+
+// match reports whether the object whose fields get returns matches.
+func (q query) match(get func(field string) any) bool {
 	switch q.group {
 	case "AND":
 		for _, ch := range q.children {
-			if !ch.match(c) {
+			if !ch.match(get) {
 				return false
 			}
 		}
 		return true
 	case "OR":
 		for _, ch := range q.children {
-			if ch.match(c) {
+			if ch.match(get) {
 				return true
 			}
 		}
 		return false
 	}
-	got := fieldValue(c, q.field)
+	got := get(q.field)
+	if many, ok := got.([]string); ok {
+		one := query{field: q.field, operator: q.operator, value: q.value}
+		some := false
+		for _, v := range many {
+			if one.match(func(string) any { return v }) {
+				some = true
+				break
+			}
+		}
+		if q.operator == "!=" || q.operator == "NIN" || q.operator == "!~" {
+			// Negations hold when no value is excluded.
+			all := true
+			for _, v := range many {
+				if !one.match(func(string) any { return v }) {
+					all = false
+					break
+				}
+			}
+			return all
+		}
+		return some
+	}
 	// Emails are matched case-insensitively, as Intercom stores them.
 	fold := q.field == "email" || q.field == "email_domain"
 	switch q.operator {

@@ -153,6 +153,7 @@ func (s *Server) routes() {
 
 	handle("POST /conversations", s.createConversation)
 	handle("GET /conversations", s.listConversations)
+	handle("POST /conversations/search", s.searchConversations)
 	handle("GET /conversations/{conversation_id}", s.getConversation)
 	handle("PUT /conversations/{conversation_id}", s.updateConversation)
 	handle("POST /conversations/{conversation_id}/reply", s.replyConversation)
