@@ -43,6 +43,7 @@ Nothing persists: stop it and the sandbox forgets everything.`,
 			&cli.StringFlag{Name: "intercom-token", Value: "sandbox-intercom-token", EnvVars: []string{"FERRY_SANDBOX_INTERCOM_TOKEN"}, Usage: "the bearer token the Intercom sandbox accepts"},
 			&cli.IntFlag{Name: "intercom-rate", Value: 1667, Usage: "Intercom calls allowed per 10-second window (Intercom's default for 10,000/min); 0: no limit"},
 			&cli.DurationFlag{Name: "intercom-latency", Usage: "latency added to every Intercom response"},
+			&cli.Float64Flag{Name: "intercom-fault-rate", Usage: "share of the Intercom sandbox's answers that are faults (429 bursts with and without headers, 500/502/503, resets, answers lost after the sandbox acted), 0 to 1"},
 			&cli.StringFlag{Name: "zendesk-email", Usage: "the email the Zendesk emulator's API token belongs to (default: the help desk's owner, printed on stderr)"},
 			&cli.StringFlag{Name: "zendesk-token", Value: zendesktest.DefaultToken, EnvVars: []string{"FERRY_SANDBOX_ZENDESK_TOKEN"}, Usage: "the API token the Zendesk emulator accepts"},
 			&cli.IntFlag{Name: "zendesk-rate", Usage: "Zendesk requests allowed per minute; 0: no limit"},
@@ -64,9 +65,14 @@ Nothing persists: stop it and the sandbox forgets everything.`,
 				Email: c.String("zendesk-email"), Token: c.String("zendesk-token"), RequestsPerMinute: c.Int("zendesk-rate"), IncrementalPerMinute: c.Int("zendesk-incremental-rate"),
 			})
 			admins, teams := sandboxTeammates(hd)
+			icFaults := c.Float64("intercom-fault-rate")
+			if icFaults < 0 || icFaults > 1 {
+				return usagef("--intercom-fault-rate %v: want a share from 0 to 1", icFaults)
+			}
 			ic := sandbox.New(sandbox.Options{
 				Admins: admins, Teams: teams,
 				Token: c.String("intercom-token"), RateLimit: c.Int("intercom-rate"), Latency: c.Duration("intercom-latency"), Logger: log,
+				Faults: sandbox.FaultOptions{Rate: icFaults, Seed: c.Uint64("seed")},
 			})
 			fd := freshdesktest.NewServer(freshdesktest.Generate(freshdesktest.GenerateOptions{Seed: c.Uint64("seed"), Tickets: c.Int("tickets")}),
 				freshdesktest.ServerOptions{APIKey: c.String("freshdesk-api-key"), RequestsPerMinute: c.Int("freshdesk-rate")})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ferryhq/ferry/host/intercom/sandbox"
 	"github.com/ferryhq/ferry/plugins/zendesk/zendesktest"
@@ -105,14 +107,21 @@ const (
 	e2eZendeskEmail  = "migrator@acme.example"
 )
 
-func newWorld(t *testing.T, opts zendesktest.GenerateOptions) *world {
+// newWorld makes a help desk, its Zendesk emulator, an Intercom sandbox
+// (its options changed by each of sbOpts) and a workspace configured for
+// them.
+func newWorld(t *testing.T, opts zendesktest.GenerateOptions, sbOpts ...func(*sandbox.Options)) *world {
 	t.Helper()
 	w := &world{t: t, bin: needBinaries(t), hd: zendesktest.Generate(opts)}
 	w.zd = zendesktest.NewServer(w.hd, zendesktest.ServerOptions{Email: e2eZendeskEmail, Token: e2eZendeskToken})
 	w.zendesk = httptest.NewServer(w.zd)
 	t.Cleanup(w.zendesk.Close)
 	w.admins, w.teams = sandboxTeammates(w.hd)
-	w.ic = sandbox.New(sandbox.Options{Token: e2eIntercomToken, Admins: w.admins, Teams: w.teams})
+	so := sandbox.Options{Token: e2eIntercomToken, Admins: w.admins, Teams: w.teams}
+	for _, f := range sbOpts {
+		f(&so)
+	}
+	w.ic = sandbox.New(so)
 	intercom := httptest.NewServer(w.ic)
 	t.Cleanup(intercom.Close)
 
@@ -232,6 +241,40 @@ func TestMigrateEndToEnd(t *testing.T) {
 		}
 	}
 
+	snap := w.checkExact(t, endUsers)
+
+	// A second migrate creates nothing and changes nothing.
+	before := w.ic.Stats()
+	w.mustFerry("migrate", "-w", w.ws)
+	after := w.ic.Stats()
+	for ep, st := range after.Endpoints {
+		if strings.HasPrefix(ep, "GET ") {
+			continue
+		}
+		if n := st.Requests - before.Endpoints[ep].Requests; n != 0 {
+			t.Errorf("the second migrate sent %d × %s", n, ep)
+		}
+	}
+	snap2 := w.ic.Snapshot()
+	if len(snap2.Contacts) != len(snap.Contacts) || len(snap2.Companies) != len(snap.Companies) || len(snap2.Conversations) != len(snap.Conversations) {
+		t.Errorf("the second migrate changed the counts")
+	}
+	for i := range snap.Conversations {
+		if len(snap2.Conversations[i].Parts) != len(snap.Conversations[i].Parts) {
+			t.Errorf("conversation %s: %d parts, then %d", snap.Conversations[i].ID, len(snap.Conversations[i].Parts), len(snap2.Conversations[i].Parts))
+		}
+	}
+	if got := w.report(); got["tickets"].Migrated != len(hd.Tickets) || got["comments"].Failed != 0 {
+		t.Errorf("report after the second migrate: %+v", got)
+	}
+}
+
+// checkExact checks that the sandbox holds exactly the source: every
+// contact and company, linked, and every ticket's conversation with each
+// comment once, in order (checkConversation). It returns what it checked.
+func (w *world) checkExact(t *testing.T, endUsers []zendesktest.User) sandbox.Snapshot {
+	t.Helper()
+	hd := w.hd
 	snap := w.ic.Snapshot()
 	if len(snap.Contacts) != len(endUsers) || len(snap.Companies) != len(hd.Organizations) || len(snap.Conversations) != len(hd.Tickets) {
 		t.Fatalf("sandbox holds %d contacts, %d companies, %d conversations; want %d, %d, %d",
@@ -305,30 +348,7 @@ func TestMigrateEndToEnd(t *testing.T) {
 		checkConversation(t, w, tk, conv, tagNames, contactOf, adminOf, teamOf)
 	}
 
-	// A second migrate creates nothing and changes nothing.
-	before := w.ic.Stats()
-	w.mustFerry("migrate", "-w", w.ws)
-	after := w.ic.Stats()
-	for ep, st := range after.Endpoints {
-		if strings.HasPrefix(ep, "GET ") {
-			continue
-		}
-		if n := st.Requests - before.Endpoints[ep].Requests; n != 0 {
-			t.Errorf("the second migrate sent %d × %s", n, ep)
-		}
-	}
-	snap2 := w.ic.Snapshot()
-	if len(snap2.Contacts) != len(snap.Contacts) || len(snap2.Companies) != len(snap.Companies) || len(snap2.Conversations) != len(snap.Conversations) {
-		t.Errorf("the second migrate changed the counts")
-	}
-	for i := range snap.Conversations {
-		if len(snap2.Conversations[i].Parts) != len(snap.Conversations[i].Parts) {
-			t.Errorf("conversation %s: %d parts, then %d", snap.Conversations[i].ID, len(snap.Conversations[i].Parts), len(snap2.Conversations[i].Parts))
-		}
-	}
-	if got := w.report(); got["tickets"].Migrated != len(hd.Tickets) || got["comments"].Failed != 0 {
-		t.Errorf("report after the second migrate: %+v", got)
-	}
+	return snap
 }
 
 // expectedPart is what one part of a conversation must be.
@@ -355,6 +375,7 @@ func checkConversation(t *testing.T, w *world, tk zendesktest.Ticket, conv sandb
 	}
 	comments := tk.Comments
 	first := comments[0]
+	var openingRest []expectedPart
 	wantTitle := fmt.Sprintf("[ZD-%d] %s", tk.ID, tk.Subject)
 	if first.AuthorID == tk.RequesterID && first.Public {
 		text := first.PlainBody
@@ -369,12 +390,18 @@ func checkConversation(t *testing.T, w *world, tk zendesktest.Ticket, conv sandb
 			t.Errorf("ticket %d: source attachments %v, want %v", tk.ID, got, want)
 		}
 		comments = comments[1:]
+		// Attachments beyond the first message's five follow as parts of
+		// the requester.
+		for rest := urls(first)[min(5, len(urls(first))):]; len(rest) > 0; rest = rest[min(5, len(rest)):] {
+			openingRest = append(openingRest, expectedPart{partType: "comment", authorType: "user", authorID: requester,
+				body: "<p>(attachments, continued)</p>", createdAt: first.CreatedAt.Unix(), attachments: firstN(rest, 5)})
+		}
 	} else if conv.Source.RawBody != wantTitle || conv.Source.Author.ID != requester || conv.CreatedAt != tk.CreatedAt.Unix() {
 		t.Errorf("ticket %d (opened by an agent): source = %q by %s at %d; want the subject by the requester at %d",
 			tk.ID, conv.Source.RawBody, conv.Source.Author.ID, conv.CreatedAt, tk.CreatedAt.Unix())
 	}
 
-	var want []expectedPart
+	want := openingRest
 	for _, c := range comments {
 		p := expectedPart{body: c.HTMLBody, createdAt: c.CreatedAt.Unix()}
 		author := w.hd.User(c.AuthorID)
@@ -467,4 +494,49 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// TestMigrateUnderPressure migrates a help desk into a sandbox with a low
+// rate limit, and into one that answers a tenth of the calls with faults
+// (429 bursts with and without headers, 500/502/503, resets, answers lost
+// after the sandbox acted): both end with every record migrated, nothing
+// failed, and the sandbox exactly the source.
+func TestMigrateUnderPressure(t *testing.T) {
+	tests := []struct {
+		name string
+		sb   func(*sandbox.Options)
+	}{
+		{"low rate limit", func(o *sandbox.Options) { o.RateLimit = 300 }},
+		{"faults", func(o *sandbox.Options) {
+			o.RateLimit, o.Window = 500, time.Second
+			o.Faults = sandbox.FaultOptions{Rate: 0.1, Seed: 5}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, zendesktest.GenerateOptions{Seed: 11, Tickets: 20, EndUsers: 15, Organizations: 4}, tt.sb)
+			w.mustFerry("migrate", "-w", w.ws)
+			var endUsers []zendesktest.User
+			for _, u := range w.hd.Users {
+				if !u.IsAgent() {
+					endUsers = append(endUsers, u)
+				}
+			}
+			rep := w.report()
+			for entity, n := range map[string]int{"tickets": len(w.hd.Tickets), "comments": w.hd.CommentCount(), "contacts": len(endUsers)} {
+				if got := rep[entity]; got != (entityCounts{Available: n, Migrated: n}) {
+					t.Errorf("report %s = %+v, want %d available and migrated", entity, got, n)
+				}
+			}
+			w.checkExact(t, endUsers)
+			st := w.ic.Stats()
+			t.Logf("%d calls, %d answered 429, faults injected %v", st.Requests, st.ByStatus[http.StatusTooManyRequests], w.ic.FaultsInjected())
+			if tt.name == "faults" {
+				f := w.ic.FaultsInjected()
+				if f[sandbox.FaultLostAnswer] == 0 || f[sandbox.Fault429] == 0 || f[sandbox.FaultReset] == 0 {
+					t.Errorf("faults injected %v: want lost answers, 429 bursts and resets among them", f)
+				}
+			}
+		})
+	}
 }

@@ -9,10 +9,13 @@
 // http.Handler; serve it on loopback with net/http or httptest. Besides HTTP,
 // [Server.Snapshot] lets Go tests see exactly what was created, and
 // [Server.Stats] counts the calls received per endpoint and status.
+// [Options].Faults makes it answer a share of the calls with the faults a
+// loader meets (see [FaultKinds]), lost answers included: the create
+// happened, the client never heard.
 //
 // What it does not emulate: endpoints outside the client's set (data
 // attributes, tickets, articles, notes, …) answer 404 not_found; custom
 // attributes are accepted without being declared first; search sees new
-// contacts at once (Intercom indexes them with a delay); attachment URLs are
+// contacts and conversations at once (Intercom indexes them with a delay); attachment URLs are
 // not downloaded.
 package sandbox

@@ -48,6 +48,9 @@ type Options struct {
 	// Latency is added to every response, to make a loopback server feel
 	// like a remote one.
 	Latency time.Duration
+	// Faults, when their Rate is above 0, answers that share of the
+	// authenticated requests with faults (see FaultKinds).
+	Faults FaultOptions
 	// Now is the clock for timestamps and rate-limit windows; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one Debug line per request; nil discards. Tokens are
@@ -73,6 +76,8 @@ type Server struct {
 
 	statsMu sync.Mutex
 	stats   Stats
+
+	faults *faulter // nil without faults
 
 	mu sync.RWMutex // guards st
 	st *store
@@ -126,6 +131,9 @@ func New(opts Options) *Server {
 	}
 	if s.token == "" {
 		s.logger.Warn("intercom sandbox has no token: every request will get 401")
+	}
+	if opts.Faults.Rate > 0 {
+		s.faults = newFaulter(opts.Faults)
 	}
 	s.created = s.now()
 	s.st = newStore(admins, teams)
@@ -187,19 +195,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Duration("took", time.Since(start)))
 	}()
 
-	if s.latency > 0 {
-		t := time.NewTimer(s.latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if s.latency > 0 && !sleepFor(r, s.latency) {
+		return
 	}
 	if !s.authorized(r) {
 		writeError(rec, &apiError{status: http.StatusUnauthorized, code: "unauthorized", message: "Access Token Invalid"})
 		return
 	}
+	if s.injectFault(rec, r, s.serveAuthorized) {
+		return
+	}
+	s.serveAuthorized(rec, r)
+}
+
+// serveAuthorized answers an authenticated request: rate limit, version,
+// Accept, then the route.
+func (s *Server) serveAuthorized(rec http.ResponseWriter, r *http.Request) {
 	if s.rateLimit > 0 {
 		limit, remaining, reset, ok := s.takeRate()
 		h := rec.Header()
