@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ferryhq/ferry/host/phone"
 )
 
 // FileName is the config's name inside the workspace folder.
@@ -108,6 +110,10 @@ type Options struct {
 	// DefaultAdminEmail is the admin that agents without an Intercom admin
 	// of the same email are mapped to.
 	DefaultAdminEmail string `yaml:"default_admin_email,omitempty"`
+	// PhoneCountry is the country calling code ("1", "44") of phone
+	// numbers the source holds without one; such numbers are left out of
+	// contacts (with a warning) when it is not set.
+	PhoneCountry string `yaml:"phone_country,omitempty"`
 }
 
 // Load reads and checks the config at path; getenv resolves ${VAR}.
@@ -167,6 +173,11 @@ func (c *Config) validate() error {
 	case "", "us", "eu", "au":
 	default:
 		problems = append(problems, fmt.Sprintf("target.intercom.region %q: want us, eu or au", ic.Region))
+	}
+	if cc := c.Options.PhoneCountry; cc != "" {
+		if err := phone.CheckCountry(cc); err != nil {
+			problems = append(problems, "options.phone_country: "+err.Error())
+		}
 	}
 	if ic.Ceiling < 0 || ic.Concurrency < 0 {
 		problems = append(problems, "target.intercom ceiling and concurrency cannot be negative")

@@ -67,6 +67,12 @@ func TestParse(t *testing.T) {
 		{name: "unknown key", doc: base + "optoins: {}\n", wantErr: "field optoins not found"},
 		{name: "transform memory too large", doc: base + "transform_limits:\n  memory_mb: 5000\n", wantErr: "transform_limits.memory_mb 5000: want 1 to 4096"},
 		{name: "no plugin", doc: strings.Replace(base, "plugin: zendesk", "plugin: \"\"", 1), wantErr: "source.plugin is missing"},
+		{name: "bad phone country", doc: base + "options: { phone_country: \"+44\" }\n", wantErr: `options.phone_country: country calling code "+44"`},
+		{name: "phone country", doc: base + "options: { phone_country: \"44\" }\n", check: func(t *testing.T, c *Config) {
+			if c.Options.PhoneCountry != "44" {
+				t.Errorf("phone country = %q", c.Options.PhoneCountry)
+			}
+		}},
 		{name: "bad region", doc: strings.Replace(base, "region: eu", "region: mars", 1), wantErr: `region "mars"`},
 		{name: "transform without wasm", doc: base + "transforms:\n  - config: {}\n", wantErr: "transforms[0].wasm is missing"},
 		{name: "not yaml", doc: "source: [", wantErr: "not valid YAML"},

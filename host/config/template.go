@@ -67,6 +67,9 @@ options:
   tag_migrated: "migrated"         # tag every migrated conversation; "" for none
   # Agents without an Intercom admin of the same email act as this admin:
   default_admin_email: "support-lead@acme.example"
+  # Contacts' phones go to Intercom as E.164; numbers written without a
+  # country calling code get this one (or are left out, with a warning):
+  # phone_country: "1"
 `
 
 // Template returns a commented ferry.yaml for source.

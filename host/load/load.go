@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ferryhq/ferry/host/intercom"
+	"github.com/ferryhq/ferry/host/phone"
 	"github.com/ferryhq/ferry/host/stage"
 	"github.com/ferryhq/ferry/sdk/schema"
 )
@@ -35,6 +36,9 @@ type Options struct {
 	DefaultAdminEmail string
 	// TagMigrated, when set, tags every migrated conversation.
 	TagMigrated string
+	// PhoneCountry is the calling code of phone numbers written without
+	// one (see phone.E164).
+	PhoneCountry string
 	// Concurrency is how many records load at once (default 8). The parts
 	// of one conversation always go in order.
 	Concurrency int
@@ -58,6 +62,9 @@ type Result struct {
 	DefaultAdmin string
 	// UnmappedGroups are groups with no Intercom team of the same name.
 	UnmappedGroups []string
+	// PhonesLeftOut counts contacts created without their phone number,
+	// which could not be made E.164 (each is logged with its reason).
+	PhonesLeftOut int
 }
 
 // Loader loads one workspace into one Intercom workspace.
@@ -73,9 +80,10 @@ type Loader struct {
 	groupTeam    map[string]string // source group id → Intercom team id
 	users        map[string]*schema.User
 
-	mu       sync.Mutex
-	contacts map[string]string // source user id → Intercom contact id
-	tags     map[string]string // tag name (lower case) → Intercom tag id
+	mu            sync.Mutex
+	phonesLeftOut int
+	contacts      map[string]string // source user id → Intercom contact id
+	tags          map[string]string // tag name (lower case) → Intercom tag id
 }
 
 // New returns a Loader.
@@ -105,6 +113,9 @@ func (l *Loader) Run(ctx context.Context) (Result, error) {
 	if err := l.contactsStage(ctx); err != nil {
 		return res, err
 	}
+	l.mu.Lock()
+	res.PhonesLeftOut = l.phonesLeftOut
+	l.mu.Unlock()
 	if err := l.tickets(ctx); err != nil {
 		return res, err
 	}
@@ -354,8 +365,19 @@ func (l *Loader) contact(ctx context.Context, u *schema.User) (string, error) {
 	if ok {
 		return id, nil
 	}
+	var tel string
+	if u.Phone != "" {
+		var err error
+		if tel, err = phone.E164(u.Phone, l.opts.PhoneCountry); err != nil {
+			// A contact without its phone beats no contact.
+			l.log.Warn("phone number left out of the contact: not E.164", "user", u.ID, "reason", err.Error())
+			l.mu.Lock()
+			l.phonesLeftOut++
+			l.mu.Unlock()
+		}
+	}
 	c, err := l.ic.CreateContact(ctx, intercom.ContactRequest{
-		Role: intercom.RoleUser, ExternalID: u.ID, Email: u.Email, Name: u.Name, Phone: u.Phone, SignedUpAt: unix(u.CreatedAt),
+		Role: intercom.RoleUser, ExternalID: u.ID, Email: u.Email, Name: u.Name, Phone: tel, SignedUpAt: unix(u.CreatedAt),
 	})
 	switch {
 	case err == nil:

@@ -31,8 +31,10 @@ func fixture() []schema.Record {
 		&schema.Group{ID: "g1", Name: "Support"},
 		&schema.User{ID: "a1", Role: schema.RoleAgent, Name: "Ada Admin", Email: "ada@ferry-sandbox.example"},
 		&schema.User{ID: "a2", Role: schema.RoleAgent, Name: "Unmapped Agent", Email: "nobody@acme.example"},
-		&schema.User{ID: "u1", Role: schema.RoleEndUser, Name: "Una User", Email: "una@initech.example", OrganizationID: "o1", CreatedAt: at(-500)},
+		&schema.User{ID: "u1", Role: schema.RoleEndUser, Name: "Una User", Email: "una@initech.example", OrganizationID: "o1", CreatedAt: at(-500), Phone: "(415) 555-0132 ext. 9"},
 		&schema.User{ID: "u2", Role: schema.RoleEndUser, Name: "Existing Ed", Email: "ed@example.com"},
+		// A phone that is no number: the contact is made without it.
+		&schema.User{ID: "u3", Role: schema.RoleEndUser, Name: "Phoebe", Email: "phoebe@example.com", Phone: "call the front desk"},
 		// T1: requester's first comment, an agent's reply with seven
 		// attachments, an unmapped agent's note, an end user's private
 		// comment; solved, tagged, assigned to a mapped agent and a team.
@@ -139,7 +141,7 @@ func (e *env) run(t *testing.T, tok string) (Result, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(e.ws, ic, Options{TagMigrated: "migrated", RunID: 2, Concurrency: 4}).Run(t.Context())
+	return New(e.ws, ic, Options{TagMigrated: "migrated", RunID: 2, Concurrency: 4, PhoneCountry: "1"}).Run(t.Context())
 }
 
 func outcome(t *testing.T, ws *stage.Workspace, entity, id string) (string, string) {
@@ -237,8 +239,11 @@ func TestLoad(t *testing.T) {
 		t.Errorf("agent a2, who requested nothing, became contact %s", ids["a2"])
 	}
 	contact, _ := snap.Contact(ids["u1"])
-	if len(contact.CompanyIDs) != 1 || contact.SignedUpAt != at(-500).Unix() {
-		t.Errorf("u1's contact: companies %v, signed up %d", contact.CompanyIDs, contact.SignedUpAt)
+	if len(contact.CompanyIDs) != 1 || contact.SignedUpAt != at(-500).Unix() || contact.Phone != "+14155550132" {
+		t.Errorf("u1's contact: companies %v, signed up %d, phone %q", contact.CompanyIDs, contact.SignedUpAt, contact.Phone)
+	}
+	if c3, ok := snap.Contact(ids["u3"]); !ok || c3.Phone != "" || res.PhonesLeftOut != 1 {
+		t.Errorf("u3 (a phone that is no number): contact %v, phone %q, %d phones left out", ok, c3.Phone, res.PhonesLeftOut)
 	}
 
 	// A second run sends nothing that creates or changes.

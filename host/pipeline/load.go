@@ -71,6 +71,7 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 		Tables:            tr.Tables,
 		DefaultAdminEmail: options.DefaultAdminEmail,
 		TagMigrated:       options.TagMigrated,
+		PhoneCountry:      options.PhoneCountry,
 		Concurrency:       env.Config.Target.Intercom.Concurrency,
 		RunID:             runID,
 		Logger:            env.logger(),
@@ -88,6 +89,9 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 	if n := len(res.UnmappedAgents); n > 0 {
 		fmt.Fprintf(env.progress(), "load: %d agents have no Intercom admin of the same email and act as %s: %s\n",
 			n, res.DefaultAdmin, strings.Join(res.UnmappedAgents, ", "))
+	}
+	if res.PhonesLeftOut > 0 {
+		fmt.Fprintf(env.progress(), "load: %d contacts were created without their phone number, which could not be made E.164 (see the log; options.phone_country sets the calling code of numbers written without one)\n", res.PhonesLeftOut)
 	}
 	if n := len(res.UnmappedGroups); n > 0 {
 		fmt.Fprintf(env.progress(), "load: %d groups have no Intercom team of the same name, their tickets are not assigned to a team: %s\n",
