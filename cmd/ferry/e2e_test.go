@@ -466,9 +466,25 @@ func checkConversation(t *testing.T, w *world, tk zendesktest.Ticket, conv sandb
 	if tk.GroupID != nil && conv.TeamAssigneeID != teamOf[id(*tk.GroupID)] {
 		t.Errorf("ticket %d: team %q, want %q", tk.ID, conv.TeamAssigneeID, teamOf[id(*tk.GroupID)])
 	}
-	closed := tk.Status == "solved" || tk.Status == "closed"
-	if (conv.State == "closed") != closed {
-		t.Errorf("ticket %d (%s): state %s", tk.ID, tk.Status, conv.State)
+	wantState := map[string]string{"solved": "closed", "closed": "closed", "pending": "snoozed", "hold": "snoozed"}[tk.Status]
+	if wantState == "" {
+		wantState = "open"
+	}
+	if conv.State != wantState {
+		t.Errorf("ticket %d (%s): state %s, want %s", tk.ID, tk.Status, conv.State, wantState)
+	}
+	// The requester and every CC'd end user take part, once each.
+	wantContacts := []string{requester}
+	for _, cc := range append(slices.Clone(tk.EmailCCIDs), tk.CollaboratorIDs...) {
+		if c, ok := contactOf[id(cc)]; ok && !w.hd.User(cc).IsAgent() && !slices.Contains(wantContacts, c.ID) {
+			wantContacts = append(wantContacts, c.ID)
+		}
+	}
+	participants := slices.Clone(conv.ContactIDs)
+	slices.Sort(participants)
+	slices.Sort(wantContacts)
+	if !slices.Equal(participants, wantContacts) {
+		t.Errorf("ticket %d: participants %v, want %v", tk.ID, participants, wantContacts)
 	}
 }
 

@@ -114,6 +114,9 @@ type Options struct {
 	// numbers the source holds without one; such numbers are left out of
 	// contacts (with a warning) when it is not set.
 	PhoneCountry string `yaml:"phone_country,omitempty"`
+	// SnoozeDays is how long tickets that wait on someone (pending, on
+	// hold) are snoozed for in Intercom (default 7).
+	SnoozeDays int `yaml:"snooze_days,omitempty"`
 }
 
 // Load reads and checks the config at path; getenv resolves ${VAR}.
@@ -178,6 +181,9 @@ func (c *Config) validate() error {
 		if err := phone.CheckCountry(cc); err != nil {
 			problems = append(problems, "options.phone_country: "+err.Error())
 		}
+	}
+	if c.Options.SnoozeDays < 0 {
+		problems = append(problems, "options.snooze_days cannot be negative")
 	}
 	if ic.Ceiling < 0 || ic.Concurrency < 0 {
 		problems = append(problems, "target.intercom ceiling and concurrency cannot be negative")

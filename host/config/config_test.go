@@ -73,6 +73,7 @@ func TestParse(t *testing.T) {
 				t.Errorf("phone country = %q", c.Options.PhoneCountry)
 			}
 		}},
+		{name: "negative snooze", doc: base + "options: { snooze_days: -1 }\n", wantErr: "options.snooze_days cannot be negative"},
 		{name: "bad region", doc: strings.Replace(base, "region: eu", "region: mars", 1), wantErr: `region "mars"`},
 		{name: "transform without wasm", doc: base + "transforms:\n  - config: {}\n", wantErr: "transforms[0].wasm is missing"},
 		{name: "not yaml", doc: "source: [", wantErr: "not valid YAML"},

@@ -598,3 +598,34 @@ func TestSearchConversations(t *testing.T) {
 		t.Errorf("a search on an unknown field: %v, want a 400", err)
 	}
 }
+
+func TestAddParticipant(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	ctx := t.Context()
+	me, err := e.c.Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := e.c.CreateContact(ctx, ContactRequest{Role: RoleUser, Email: "a@example.com"})
+	b, _ := e.c.CreateContact(ctx, ContactRequest{Role: RoleUser, Email: "b@example.com"})
+	msg, err := e.c.CreateConversation(ctx, CreateConversationRequest{From: ConversationFrom{Type: RoleUser, ID: a.ID}, Body: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second time changes nothing
+		conv, err := e.c.AddParticipant(ctx, msg.ConversationID, me.ID, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range conv.Contacts.Contacts {
+			ids = append(ids, c.ID)
+		}
+		if fmt.Sprint(ids) != fmt.Sprint([]string{a.ID, b.ID}) {
+			t.Errorf("participants %v, want %s and %s", ids, a.ID, b.ID)
+		}
+	}
+	if _, err := e.c.AddParticipant(ctx, msg.ConversationID, me.ID, strings.Repeat("f", 24)); StatusCode(err) != http.StatusNotFound {
+		t.Errorf("an unknown contact: %v, want a 404", err)
+	}
+}

@@ -406,3 +406,19 @@ func (c *Client) SearchConversations(ctx context.Context, field, value, starting
 	}
 	return ConversationPage{Conversations: out.Conversations, TotalCount: out.TotalCount, Next: out.Pages.nextCursor()}, nil
 }
+
+// AddParticipant makes contact contactID take part in a conversation (a
+// CC'd person of the source), as admin adminID. Adding a contact that takes
+// part already changes nothing.
+func (c *Client) AddParticipant(ctx context.Context, conversationID, adminID, contactID string) (*Conversation, error) {
+	if contactID == "" || adminID == "" {
+		return nil, fmt.Errorf("add a participant to conversation %s: %w: contact and admin are required", conversationID, ErrInvalidRequest)
+	}
+	body := map[string]any{"admin_id": adminID, "customer": map[string]string{"intercom_user_id": contactID}}
+	var out Conversation
+	r := request{method: http.MethodPost, template: "/conversations/{conversation_id}/customers", params: []string{conversationID}, body: body}
+	if err := c.do(ctx, r, &out); err != nil {
+		return nil, fmt.Errorf("add contact %s to conversation %s: %w", contactID, conversationID, err)
+	}
+	return &out, nil
+}

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -36,6 +37,9 @@ type Options struct {
 	DefaultAdminEmail string
 	// TagMigrated, when set, tags every migrated conversation.
 	TagMigrated string
+	// SnoozeFor is how long a ticket waiting on someone (pending, on hold)
+	// is snoozed for; 0 means DefaultSnooze.
+	SnoozeFor time.Duration
 	// PhoneCountry is the calling code of phone numbers written without
 	// one (see phone.E164).
 	PhoneCountry string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,7 +39,8 @@ func fixture() []schema.Record {
 		// T1: requester's first comment, an agent's reply with seven
 		// attachments, an unmapped agent's note, an end user's private
 		// comment; solved, tagged, assigned to a mapped agent and a team.
-		&schema.Ticket{ID: "t1", Subject: "Printer on fire", Status: "solved", RequesterID: "u1", AssigneeID: "a1", GroupID: "g1", Tags: []string{"vip"}, CreatedAt: at(0)},
+		&schema.Ticket{ID: "t1", Subject: "Printer on fire", Status: "solved", RequesterID: "u1", AssigneeID: "a1", GroupID: "g1", Tags: []string{"vip"}, CreatedAt: at(0),
+			CCIDs: []string{"u2", "a2", "ghost", "u1"}},
 		&schema.Comment{ID: "c1", TicketID: "t1", AuthorID: "u1", Public: true, BodyText: "It burns", BodyHTML: "<p>It burns</p>", CreatedAt: at(0)},
 		&schema.Comment{ID: "c2", TicketID: "t1", AuthorID: "a1", Public: true, BodyHTML: "<p>Use water</p>", CreatedAt: at(5)},
 		&schema.Comment{ID: "c3", TicketID: "t1", AuthorID: "a2", Public: false, BodyHTML: "<p>internal</p>", CreatedAt: at(6)},
@@ -47,7 +49,7 @@ func fixture() []schema.Record {
 		&schema.Ticket{ID: "t2", Subject: "Orphan", Status: "open", RequesterID: "ghost", CreatedAt: at(10)},
 		&schema.Comment{ID: "c5", TicketID: "t2", AuthorID: "ghost", Public: true, BodyText: "hello?", CreatedAt: at(10)},
 		// T3: opened by an agent on the requester's behalf.
-		&schema.Ticket{ID: "t3", Subject: "Callback", Status: "open", RequesterID: "u2", CreatedAt: at(20)},
+		&schema.Ticket{ID: "t3", Subject: "Callback", Status: "pending", RequesterID: "u2", CreatedAt: at(20)},
 		&schema.Comment{ID: "c6", TicketID: "t3", AuthorID: "a1", Public: true, BodyHTML: "<p>We called you</p>", CreatedAt: at(20)},
 		&schema.Comment{ID: "c7", TicketID: "t3", AuthorID: "u2", Public: true, BodyHTML: "<p>Thanks</p>", CreatedAt: at(21)},
 		// T4: outbound, requested by an agent: the agent becomes a contact.
@@ -228,8 +230,11 @@ func TestLoad(t *testing.T) {
 		t.Errorf("t1: admin %q, team %q, %d tags", c1.AdminAssigneeID, c1.TeamAssigneeID, len(c1.Tags))
 	}
 	c3, _ := snap.Conversation(convs["t3"])
-	if c3.Source.RawBody != "Callback" || c3.CreatedAt != at(20).Unix() || len(c3.Parts) != 2 || c3.State != "open" {
-		t.Errorf("t3 (opened by an agent): source %q at %d, %d parts, %s", c3.Source.RawBody, c3.CreatedAt, len(c3.Parts), c3.State)
+	if !slices.Equal(c1.ContactIDs, []string{ids["u1"], ids["u2"]}) {
+		t.Errorf("t1's participants = %v, want the requester and the CC'd end user %s", c1.ContactIDs, ids["u2"])
+	}
+	if c3.Source.RawBody != "Callback" || c3.CreatedAt != at(20).Unix() || len(c3.Parts) != 3 || c3.State != "snoozed" || c3.SnoozedUntil < time.Now().Add(6*24*time.Hour).Unix() {
+		t.Errorf("t3 (opened by an agent, pending): source %q at %d, %d parts (2 comments and the snooze), %s until %d", c3.Source.RawBody, c3.CreatedAt, len(c3.Parts), c3.State, c3.SnoozedUntil)
 	}
 	c4, _ := snap.Conversation(convs["t4"])
 	if agent, _ := snap.Contact(ids["a1"]); agent.Email != "ada@ferry-sandbox.example" || c4.Source.RawBody != "Time to renew" || c4.CreatedAt != at(30).Unix() {

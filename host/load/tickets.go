@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,8 +20,19 @@ import (
 // to 10 URLs, but its clients show no more than five on one part.
 const maxAttachmentsPerPart = 5
 
-// closedStatuses are the source statuses that end as a closed conversation.
-var closedStatuses = map[string]bool{"solved": true, "closed": true}
+// Intercom's conversation states a ticket's status ends as: closed for
+// solved and closed tickets (Zendesk) and resolved ones (Freshdesk);
+// snoozed for those waiting on someone (Zendesk's pending and on-hold,
+// Freshdesk's waiting statuses); open for the rest. A transform (the
+// map-values example) can map other statuses onto these.
+var (
+	closedStatuses  = map[string]bool{"solved": true, "closed": true, "resolved": true}
+	snoozedStatuses = map[string]bool{"pending": true, "hold": true, "on-hold": true, "waiting on customer": true, "waiting on third party": true}
+)
+
+// DefaultSnooze is how long a ticket that waits on someone is snoozed for
+// when Options.SnoozeFor is 0.
+const DefaultSnooze = 7 * 24 * time.Hour
 
 func (l *Loader) tickets(ctx context.Context) error {
 	convs, err := l.ws.IDMap(ctx, stage.EntityTickets)
@@ -481,6 +493,9 @@ func (tl *ticketLoad) finish(ctx context.Context) error {
 			return fmt.Errorf("read the conversation to resume it: %w", err)
 		}
 	}
+	if err := tl.participants(ctx, now); err != nil {
+		return err
+	}
 	tags := append([]string{}, t.Tags...)
 	if l.opts.TagMigrated != "" {
 		tags = append(tags, l.opts.TagMigrated)
@@ -515,11 +530,51 @@ func (tl *ticketLoad) finish(ctx context.Context) error {
 			return fmt.Errorf("assign to team %s: %w", team, err)
 		}
 	}
-	if closedStatuses[t.Status] {
+	switch status := strings.ToLower(t.Status); {
+	case closedStatuses[status]:
 		err := tl.manage(ctx, intercom.ManageRequest{MessageType: intercom.ManageClose, Type: "admin", AdminID: actor},
 			now, func(c *intercom.Conversation) bool { return c.State == "closed" })
 		if err != nil {
 			return fmt.Errorf("close: %w", err)
+		}
+	case snoozedStatuses[status]:
+		until := time.Now().Add(cmp.Or(l.opts.SnoozeFor, DefaultSnooze)).Unix()
+		err := tl.manage(ctx, intercom.ManageRequest{MessageType: intercom.ManageSnooze, AdminID: actor, SnoozedUntil: until},
+			now, func(c *intercom.Conversation) bool { return c.State == "snoozed" })
+		if err != nil {
+			return fmt.Errorf("snooze: %w", err)
+		}
+	}
+	return nil
+}
+
+// participants adds the ticket's CC'd people who are contacts to the
+// conversation (agents are admins, not participants), but for those taking
+// part already.
+func (tl *ticketLoad) participants(ctx context.Context, now *intercom.Conversation) error {
+	l := tl.l
+	in := map[string]bool{}
+	if now != nil {
+		for _, c := range now.Contacts.Contacts {
+			in[c.ID] = true
+		}
+	}
+	requester, _ := tl.contactOf(tl.t.RequesterID)
+	in[requester] = true
+	for _, cc := range tl.t.CCIDs {
+		contact, ok := tl.contactOf(cc)
+		if !ok {
+			if _, agent := l.agentAdmin[cc]; !agent {
+				l.log.Info("a CC'd person is not a contact and is left out", "ticket", tl.t.ID, "user", cc)
+			}
+			continue
+		}
+		if in[contact] {
+			continue
+		}
+		in[contact] = true
+		if _, err := l.ic.AddParticipant(ctx, tl.convID, l.defaultAdmin, contact); err != nil {
+			return fmt.Errorf("add CC'd user %s: %w", cc, err)
 		}
 	}
 	return nil

@@ -72,6 +72,7 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 		DefaultAdminEmail: options.DefaultAdminEmail,
 		TagMigrated:       options.TagMigrated,
 		PhoneCountry:      options.PhoneCountry,
+		SnoozeFor:         time.Duration(options.SnoozeDays) * 24 * time.Hour,
 		Concurrency:       env.Config.Target.Intercom.Concurrency,
 		RunID:             runID,
 		Logger:            env.logger(),

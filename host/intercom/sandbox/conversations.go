@@ -543,3 +543,60 @@ func (s *Server) searchConversations(r *http.Request) (any, *apiError) {
 		"type": "conversation.list", "conversations": list, "total_count": len(ids), "pages": pages,
 	}, nil
 }
+
+// addParticipant is POST /conversations/{id}/customers: another contact
+// takes part in the conversation, named by intercom_user_id, user_id (the
+// external id) or email; an email no contact has makes a lead, as in
+// Intercom. A contact already taking part is left as it is.
+func (s *Server) addParticipant(r *http.Request) (any, *apiError) {
+	var in struct {
+		AdminID  *flexString `json:"admin_id"`
+		Customer *replyIn    `json:"customer"`
+	}
+	if aerr := decodeBody(r, &in); aerr != nil {
+		return nil, aerr
+	}
+	if in.AdminID.value() == "" {
+		return nil, errMissing("admin_id not specified")
+	}
+	if in.Customer == nil {
+		return nil, errMissing("customer not specified")
+	}
+	named := 0
+	for _, v := range []string{in.Customer.IntercomUserID.value(), in.Customer.UserID.value()} {
+		if v != "" {
+			named++
+		}
+	}
+	if in.Customer.Email != nil && strings.TrimSpace(*in.Customer.Email) != "" {
+		named++
+	}
+	if named != 1 {
+		return nil, &apiError{status: http.StatusBadRequest, code: "parameter_invalid", field: "customer",
+			message: "customer must have exactly one of intercom_user_id, user_id or email"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, aerr := s.conversation(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if _, ok := s.st.admin(in.AdminID.value()); !ok {
+		return nil, errNotFound("Resource Not Found")
+	}
+	who := s.st.findReplyContact(in.Customer)
+	if who == nil {
+		if in.Customer.Email == nil {
+			return nil, userNotFound()
+		}
+		now := s.now().Unix()
+		who = &Contact{ID: objectID(s.now()), Role: "lead", Email: strings.TrimSpace(*in.Customer.Email), CreatedAt: now, UpdatedAt: now}
+		s.st.contacts[who.ID] = who
+		s.st.contactOrder = append(s.st.contactOrder, who.ID)
+	}
+	if indexOf(c.ContactIDs, who.ID) < 0 {
+		c.ContactIDs = append(c.ContactIDs, who.ID)
+		c.UpdatedAt = max(c.UpdatedAt, s.now().Unix())
+	}
+	return renderConversation(c, s.st, true), nil
+}

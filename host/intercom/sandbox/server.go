@@ -162,6 +162,7 @@ func (s *Server) routes() {
 	handle("POST /conversations", s.createConversation)
 	handle("GET /conversations", s.listConversations)
 	handle("POST /conversations/search", s.searchConversations)
+	handle("POST /conversations/{conversation_id}/customers", s.addParticipant)
 	handle("GET /conversations/{conversation_id}", s.getConversation)
 	handle("PUT /conversations/{conversation_id}", s.updateConversation)
 	handle("POST /conversations/{conversation_id}/reply", s.replyConversation)
