@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -29,10 +31,19 @@ func TestFilterAndDemo(t *testing.T) {
 		}
 		w.mustFerry("extract", "-w", w.ws)
 		out := w.mustFerry("plan", "-w", w.ws, "--filter", filter)
-		if !strings.Contains(out, "kept by the filter") || !strings.Contains(out, filter) {
+		if !strings.Contains(out, "kept by the filter") || !strings.Contains(out, filter) || !strings.Contains(out, "INTERCOM CALLS") {
 			t.Errorf("plan:\n%s", out)
 		}
+		// The plan's estimate is what the load sends.
+		m := regexp.MustCompile(`(?m)^total\s+(\d+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("plan shows no total of calls:\n%s", out)
+		}
+		before := w.ic.Stats().Requests
 		w.mustFerry("migrate", "-w", w.ws, "--filter", filter)
+		if sent := w.ic.Stats().Requests - before; fmt.Sprint(sent) != m[1] {
+			t.Errorf("plan estimated %s Intercom calls, the migrate sent %d:\n%s", m[1], sent, out)
+		}
 		rep := w.report()
 		if got := rep["tickets"]; got.Migrated != closed || got.Skipped != len(w.hd.Tickets)-closed || got.Failed != 0 {
 			t.Errorf("tickets = %+v, want %d migrated and %d skipped", got, closed, len(w.hd.Tickets)-closed)

@@ -152,6 +152,11 @@ func defaultHTTPClient() *http.Client {
 // BaseURL returns the API root the client calls.
 func (c *Client) BaseURL() string { return c.base }
 
+// RateLimit returns the calls per window (Window, 10 s at Intercom) the
+// client may make: the server's X-RateLimit-Limit as last seen, or the
+// ceiling if lower; 0 when neither is known yet.
+func (c *Client) RateLimit() (calls int, window time.Duration) { return c.pacer.budget(), c.window }
+
 // Stats returns a copy of the client's counters.
 func (c *Client) Stats() Stats { return c.stats.snapshot() }
 

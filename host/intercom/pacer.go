@@ -189,3 +189,18 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// budget returns the calls per window the server last said it allows (and
+// the ceiling, if lower); 0 before any response with the headers.
+func (p *pacer) budget() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	if p.known {
+		n = p.limit
+	}
+	if p.ceiling > 0 && (n == 0 || p.ceiling < n) {
+		n = p.ceiling
+	}
+	return n
+}

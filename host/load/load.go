@@ -87,7 +87,7 @@ type Loader struct {
 	mu            sync.Mutex
 	phonesLeftOut int
 	contacts      map[string]string // source user id → Intercom contact id
-	tags          map[string]string // tag name (lower case) → Intercom tag id
+	tags          map[string]*tagID // by tag name, lower case
 }
 
 // New returns a Loader.
@@ -99,7 +99,7 @@ func New(ws *stage.Workspace, ic *intercom.Client, opts Options) *Loader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Loader{ws: ws, ic: ic, opts: opts, log: log, tags: map[string]string{}}
+	return &Loader{ws: ws, ic: ic, opts: opts, log: log, tags: map[string]*tagID{}}
 }
 
 // Run loads everything not yet migrated: companies, then contacts, then
@@ -141,12 +141,12 @@ func (l *Loader) preflight(ctx context.Context) (Result, error) {
 	byEmail := map[string]intercom.Admin{}
 	var emails []string
 	for _, a := range admins {
-		byEmail[strings.ToLower(a.Email)] = a
+		byEmail[emailKey(a.Email)] = a
 		emails = append(emails, a.Email)
 	}
 	l.defaultAdmin, res.DefaultAdmin = me.ID, me.Email
 	if e := l.opts.DefaultAdminEmail; e != "" {
-		a, ok := byEmail[strings.ToLower(e)]
+		a, ok := byEmail[emailKey(e)]
 		if !ok {
 			return res, fmt.Errorf("options.default_admin_email %s is not an admin of the Intercom workspace (its admins: %s)", e, strings.Join(emails, ", "))
 		}
@@ -158,7 +158,7 @@ func (l *Loader) preflight(ctx context.Context) (Result, error) {
 	}
 	teamByName := map[string]string{}
 	for _, t := range teams {
-		teamByName[strings.ToLower(strings.TrimSpace(t.Name))] = t.ID
+		teamByName[teamKey(t.Name)] = t.ID
 	}
 
 	l.agentAdmin = map[string]string{}
@@ -169,7 +169,7 @@ func (l *Loader) preflight(ctx context.Context) (Result, error) {
 		if u.Role != schema.RoleAgent {
 			return nil
 		}
-		if a, ok := byEmail[strings.ToLower(u.Email)]; ok && u.Email != "" {
+		if a, ok := byEmail[emailKey(u.Email)]; ok && u.Email != "" {
 			l.agentAdmin[u.ID] = a.ID
 		} else {
 			l.agentAdmin[u.ID] = l.defaultAdmin
@@ -183,7 +183,7 @@ func (l *Loader) preflight(ctx context.Context) (Result, error) {
 	l.groupTeam = map[string]string{}
 	err = l.ws.Records(ctx, stage.Select{Stream: schema.Groups}, func(r schema.Record) error {
 		g := r.(*schema.Group)
-		if id, ok := teamByName[strings.ToLower(strings.TrimSpace(g.Name))]; ok {
+		if id, ok := teamByName[teamKey(g.Name)]; ok {
 			l.groupTeam[g.ID] = id
 		} else {
 			res.UnmappedGroups = append(res.UnmappedGroups, g.Name)

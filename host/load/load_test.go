@@ -464,3 +464,61 @@ func TestLoadResumesAfterAStopMidCreate(t *testing.T) {
 		})
 	}
 }
+
+// The plan's estimate of the calls is what the load then sends, kind by
+// kind, and its teammate mapping is the load's.
+func TestEstimateCallsIsWhatTheLoadSends(t *testing.T) {
+	e := newEnv(t)
+	ic, err := intercom.New(intercom.Options{BaseURL: e.url, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := MapTeammates(t.Context(), ic, e.ws.DB(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admins := map[string]string{}
+	for _, a := range tm.Agents {
+		admins[a.ID] = a.Admin
+	}
+	if admins["a1"] != "ada@ferry-sandbox.example" || admins["a2"] != "" || len(tm.Groups) != 1 || tm.Groups[0].Team != "Support" {
+		t.Errorf("teammates: agents %v, groups %+v", admins, tm.Groups)
+	}
+	est, err := EstimateCalls(t.Context(), e.ws.DB(), stage.Selection{}, tm, "migrated")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.sb.Stats()
+	res, err := e.run(t, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := e.sb.Stats()
+	sent := func(ep string) int64 { return after.Endpoints[ep].Requests - before.Endpoints[ep].Requests }
+	for _, c := range []struct {
+		name     string
+		est, got int64
+	}{
+		{"conversations", est.Conversations, sent("POST /conversations")},
+		{"parts", est.Parts, sent("POST /conversations/{conversation_id}/reply")},
+		{"participants", est.Participants, sent("POST /conversations/{conversation_id}/customers")},
+		{"tags", est.Tags, sent("POST /conversations/{conversation_id}/tags")},
+		{"tag creates", est.TagCreates, sent("POST /tags")},
+		{"titles", est.Titles, sent("PUT /conversations/{conversation_id}")},
+		{"assignments and states", est.Assignments + est.States, sent("POST /conversations/{conversation_id}/parts")},
+		{"contacts", est.Contacts, sent("POST /contacts")},
+		{"company links", est.CompanyLinks, sent("POST /contacts/{contact_id}/companies")},
+		{"companies", est.Companies, sent("POST /companies")},
+		{"all", est.Total(), after.Requests - before.Requests},
+	} {
+		if c.est != c.got {
+			t.Errorf("%s: estimated %d, the load sent %d", c.name, c.est, c.got)
+		}
+	}
+	if est.Unloadable != 1 || len(res.UnmappedGroups) != 0 {
+		t.Errorf("unloadable %d (want t2, whose requester is not in the source)", est.Unloadable)
+	}
+	if d := est.Duration(10, 10*time.Second); d != time.Duration(est.Total())*time.Second {
+		t.Errorf("%d calls at 10 per 10 s: %v", est.Total(), d)
+	}
+}

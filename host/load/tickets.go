@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ferryhq/ferry/host/intercom"
@@ -605,23 +606,40 @@ func (tl *ticketLoad) manage(ctx context.Context, req intercom.ManageRequest, no
 	}
 }
 
+// tagID is one tag's id, made once however many workers ask at once.
+type tagID struct {
+	once sync.Once
+	id   string
+	err  error
+}
+
 // tag returns the id of the tag name, creating it once per load.
 func (l *Loader) tag(ctx context.Context, name string) (string, error) {
 	key := strings.ToLower(name)
 	l.mu.Lock()
-	id, ok := l.tags[key]
-	l.mu.Unlock()
-	if ok {
-		return id, nil
+	t, ok := l.tags[key]
+	if !ok {
+		t = &tagID{}
+		l.tags[key] = t
 	}
-	t, err := l.ic.CreateTag(ctx, name)
-	if err != nil {
-		return "", fmt.Errorf("create tag %q: %w", name, err)
-	}
-	l.mu.Lock()
-	l.tags[key] = t.ID
 	l.mu.Unlock()
-	return t.ID, nil
+	t.once.Do(func() {
+		tag, err := l.ic.CreateTag(ctx, name)
+		if err != nil {
+			t.err = fmt.Errorf("create tag %q: %w", name, err)
+			return
+		}
+		t.id = tag.ID
+	})
+	if t.err != nil {
+		// Let a later ticket try again.
+		l.mu.Lock()
+		if l.tags[key] == t {
+			delete(l.tags, key)
+		}
+		l.mu.Unlock()
+	}
+	return t.id, t.err
 }
 
 // fail records the ticket as failed, and its comments from the i-th on:

@@ -63,6 +63,19 @@ func (s Selection) ctes() (string, []any) {
 	return "WITH kept AS (" + keptQ + "), sel AS (" + selQ + ") ", args
 }
 
+// SelectionCTEs returns a WITH clause naming the selection's tickets (kept
+// by the filter, and sel: kept, or a demo's picks), for queries that
+// follow it, with its arguments.
+func SelectionCTEs(s Selection) (string, []any) { return s.ctes() }
+
+// ContactsCondition is the condition (over users, after SelectionCTEs) of
+// the contacts a load of the selection creates (see contactsCondition).
+func ContactsCondition(onlyReferenced bool) string { return contactsCondition(onlyReferenced) }
+
+// CompaniesCondition is the condition (over organizations, after
+// SelectionCTEs) of the companies a load of the selection creates.
+func CompaniesCondition(onlyReferenced bool) string { return companiesCondition(onlyReferenced) }
+
 // PlanSelection counts what a selection takes, on a workspace database
 // opened by Open or OpenReadOnly. The filter is validated first.
 func PlanSelection(ctx context.Context, db *sql.DB, sel Selection) (Plan, error) {
@@ -115,7 +128,7 @@ func PlanSelection(ctx context.Context, db *sql.DB, sel Selection) (Plan, error)
 // people in copy and commenters.
 func contactsCondition(onlyReferenced bool) string {
 	if !onlyReferenced {
-		return ContactUsers
+		return "(" + ContactUsers + ")"
 	}
 	return `(` + ContactUsers + `) AND id IN (
   SELECT requester_id FROM tickets WHERE id IN (SELECT id FROM sel)
