@@ -66,6 +66,9 @@ type Result struct {
 	DefaultAdmin string
 	// UnmappedGroups are groups with no Intercom team of the same name.
 	UnmappedGroups []string
+	// InvisibleCompanies are the companies (source id and name) that no
+	// migrated contact is linked to: Intercom does not show them.
+	InvisibleCompanies [][2]string
 	// PhonesLeftOut counts contacts created without their phone number,
 	// which could not be made E.164 (each is logged with its reason).
 	PhonesLeftOut int
@@ -120,6 +123,9 @@ func (l *Loader) Run(ctx context.Context) (Result, error) {
 	l.mu.Lock()
 	res.PhonesLeftOut = l.phonesLeftOut
 	l.mu.Unlock()
+	if res.InvisibleCompanies, err = l.ws.CompaniesWithoutContacts(ctx); err != nil {
+		return res, err
+	}
 	if err := l.tickets(ctx); err != nil {
 		return res, err
 	}

@@ -29,6 +29,8 @@ func at(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
 func fixture() []schema.Record {
 	recs := []schema.Record{
 		&schema.Organization{ID: "o1", Name: "Initech", Domains: []string{"initech.example"}, CreatedAt: at(-1000)},
+		// No one works here: Intercom will not show it.
+		&schema.Organization{ID: "o2", Name: "Ghost Corp"},
 		&schema.Group{ID: "g1", Name: "Support"},
 		&schema.User{ID: "a1", Role: schema.RoleAgent, Name: "Ada Admin", Email: "ada@ferry-sandbox.example"},
 		&schema.User{ID: "a2", Role: schema.RoleAgent, Name: "Unmapped Agent", Email: "nobody@acme.example"},
@@ -171,6 +173,9 @@ func TestLoad(t *testing.T) {
 	res, err := e.run(t, token)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fmt.Sprint(res.InvisibleCompanies) != "[[o2 Ghost Corp]]" {
+		t.Errorf("companies without contacts = %v, want o2 only", res.InvisibleCompanies)
 	}
 	if len(res.UnmappedAgents) != 1 || res.UnmappedAgents[0] != "nobody@acme.example" {
 		t.Errorf("unmapped agents = %v", res.UnmappedAgents)

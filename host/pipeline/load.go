@@ -94,6 +94,17 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 	if res.PhonesLeftOut > 0 {
 		fmt.Fprintf(env.progress(), "load: %d contacts were created without their phone number, which could not be made E.164 (see the log; options.phone_country sets the calling code of numbers written without one)\n", res.PhonesLeftOut)
 	}
+	if n := len(res.InvisibleCompanies); n > 0 {
+		var names []string
+		for _, c := range res.InvisibleCompanies[:min(n, 10)] {
+			names = append(names, fmt.Sprintf("%s (%s)", c[1], c[0]))
+		}
+		more := ""
+		if n > 10 {
+			more = fmt.Sprintf(" and %d more", n-10)
+		}
+		fmt.Fprintf(env.progress(), "load: %d companies have no contact, and Intercom does not show a company without one: %s%s\n", n, strings.Join(names, ", "), more)
+	}
 	if n := len(res.UnmappedGroups); n > 0 {
 		fmt.Fprintf(env.progress(), "load: %d groups have no Intercom team of the same name, their tickets are not assigned to a team: %s\n",
 			n, strings.Join(res.UnmappedGroups, ", "))

@@ -187,3 +187,31 @@ WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entity = ? AND l.source_id = c.
 	}
 	return nil
 }
+
+// CompaniesWithoutContacts returns the source ids and names of the
+// companies ferry created that no migrated contact is linked to: Intercom
+// does not show a company without contacts (in its UI, or in
+// POST /companies/list).
+func (w *Workspace) CompaniesWithoutContacts(ctx context.Context) ([][2]string, error) {
+	rows, err := w.db.QueryContext(ctx, `
+SELECT m.source_id, coalesce(o.name, '')
+FROM id_map m LEFT JOIN organizations o ON o.id = m.source_id
+WHERE m.entity = 'companies' AND m.source_id NOT IN (
+  SELECT u.organization_id FROM users u
+  JOIN ledger l ON l.entity = 'contacts' AND l.source_id = u.id AND l.outcome = 'migrated'
+  WHERE u.organization_id IS NOT NULL)
+ORDER BY 2, 1`)
+	if err != nil {
+		return nil, fmt.Errorf("find companies without contacts: %w", err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("find companies without contacts: %w", err)
+		}
+		out = append(out, [2]string{id, name})
+	}
+	return out, rows.Err()
+}
