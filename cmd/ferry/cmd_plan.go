@@ -92,7 +92,9 @@ func planIntercom(c *cli.Context, cfg *config.Config, db *sql.DB, sel stage.Sele
 	if err != nil {
 		return err
 	}
-	calls, err := load.EstimateCalls(c.Context, db, sel, tm, cfg.Options.TagMigrated)
+	calls, err := load.EstimateCalls(c.Context, db, sel, tm, load.EstimateOptions{
+		TagMigrated: cfg.Options.TagMigrated, CustomAttributes: cfg.Options.CustomAttributesOn(), Client: ic,
+	})
 	if err != nil {
 		return err
 	}
@@ -120,8 +122,8 @@ func planIntercom(c *cli.Context, cfg *config.Config, db *sql.DB, sel stage.Sele
 	}{
 		{"companies", calls.Companies}, {"contacts", calls.Contacts}, {"contact-company links", calls.CompanyLinks},
 		{"conversations", calls.Conversations}, {"parts (comments, attachments)", calls.Parts}, {"participants (CCs)", calls.Participants},
-		{"tags (and tag creates)", calls.Tags + calls.TagCreates}, {"titles", calls.Titles}, {"assignments", calls.Assignments},
-		{"states (close, snooze)", calls.States}, {"preflight reads", calls.Preflight},
+		{"tags (and tag creates)", calls.Tags + calls.TagCreates}, {"titles and attributes", calls.Titles}, {"assignments", calls.Assignments},
+		{"states (close, snooze)", calls.States}, {"custom attributes (list, create)", calls.Attributes}, {"preflight reads", calls.Preflight},
 	} {
 		fmt.Fprintf(tw, "%s\t%d\t\n", k.name, k.n)
 	}

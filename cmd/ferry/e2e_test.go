@@ -473,6 +473,42 @@ func checkConversation(t *testing.T, w *world, tk zendesktest.Ticket, conv sandb
 	if conv.State != wantState {
 		t.Errorf("ticket %d (%s): state %s, want %s", tk.ID, tk.Status, conv.State, wantState)
 	}
+	// Custom fields, as attributes of their types: drop-downs by label,
+	// dates as unix seconds.
+	wantAttrs := map[string]any{}
+	for _, cf := range tk.CustomFields {
+		if cf.Value == nil {
+			continue
+		}
+		i := slices.IndexFunc(w.hd.TicketFields, func(f zendesktest.TicketField) bool { return f.ID == cf.ID })
+		if i < 0 {
+			continue
+		}
+		f := w.hd.TicketFields[i]
+		v := cf.Value
+		switch f.Type {
+		case "tagger":
+			for _, o := range f.CustomFieldOptions {
+				if o.Value == v {
+					v = o.Name
+				}
+			}
+		case "date":
+			d, _ := time.Parse("2006-01-02", v.(string))
+			v = d.Unix()
+		case "integer":
+			// Zendesk sends integer fields' values as strings.
+			n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64)
+			if err != nil {
+				continue // left out: not a number
+			}
+			v = n
+		}
+		wantAttrs[f.Title] = v
+	}
+	if fmt.Sprint(conv.CustomAttributes) != fmt.Sprint(wantAttrs) {
+		t.Errorf("ticket %d: attributes %v, want %v", tk.ID, conv.CustomAttributes, wantAttrs)
+	}
 	// The requester and every CC'd end user take part, once each.
 	wantContacts := []string{requester}
 	for _, cc := range append(slices.Clone(tk.EmailCCIDs), tk.CollaboratorIDs...) {

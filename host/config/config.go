@@ -114,10 +114,18 @@ type Options struct {
 	// numbers the source holds without one; such numbers are left out of
 	// contacts (with a warning) when it is not set.
 	PhoneCountry string `yaml:"phone_country,omitempty"`
+	// CustomAttributes, unless false, makes the help desk's custom fields
+	// custom attributes of conversations, contacts and companies (created
+	// when missing).
+	CustomAttributes *bool `yaml:"custom_attributes,omitempty"`
 	// SnoozeDays is how long tickets that wait on someone (pending, on
 	// hold) are snoozed for in Intercom (default 7).
 	SnoozeDays int `yaml:"snooze_days,omitempty"`
 }
+
+// CustomAttributesOn says whether custom fields become custom attributes
+// (the default).
+func (o Options) CustomAttributesOn() bool { return o.CustomAttributes == nil || *o.CustomAttributes }
 
 // Load reads and checks the config at path; getenv resolves ${VAR}.
 func Load(path string, getenv func(string) (string, bool)) (*Config, error) {

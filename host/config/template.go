@@ -70,6 +70,8 @@ options:
   # Contacts' phones go to Intercom as E.164; numbers written without a
   # country calling code get this one (or are left out, with a warning):
   # phone_country: "1"
+  # Custom fields become custom attributes (created when missing):
+  custom_attributes: true
   # Pending and on-hold tickets are snoozed in Intercom for this many days:
   snooze_days: 7
 `

@@ -178,6 +178,31 @@ func exerciseAll(t *testing.T, e *env) {
 	}
 	adminID, teamID := admins[1].ID, teams[1].ID
 
+	// Custom attributes exist before values are written to them.
+	for _, a := range []DataAttributeRequest{
+		{Name: "tier", Model: ModelCompany, DataType: "string"},
+		{Name: "plan", Model: ModelContact, DataType: "string"},
+		{Name: "seats", Model: ModelContact, DataType: "integer", Description: "licensed seats"},
+	} {
+		_, err := c.CreateDataAttribute(ctx, a)
+		must(err)
+	}
+	if _, err := c.CreateDataAttribute(ctx, DataAttributeRequest{Name: "plan", Model: ModelContact, DataType: "string"}); StatusCode(err) != http.StatusBadRequest {
+		t.Errorf("a second attribute of the same name: %v, want a 400", err)
+	}
+	contactAttrs, err := c.ListDataAttributes(ctx, ModelContact)
+	must(err)
+	if len(contactAttrs) != 2 || contactAttrs[1].Name != "seats" || contactAttrs[1].DataType != "integer" || !contactAttrs[1].Custom {
+		t.Errorf("ListDataAttributes(contact) = %+v", contactAttrs)
+	}
+	_, err = c.CreateConversationAttribute(ctx, "ticket_id", "string", "the help desk's ticket id")
+	must(err)
+	convAttrs, err := c.ListConversationAttributes(ctx)
+	must(err)
+	if len(convAttrs) != 1 || convAttrs[0].Name != "ticket_id" || convAttrs[0].ID == "" {
+		t.Errorf("ListConversationAttributes = %+v", convAttrs)
+	}
+
 	// Companies: upsert twice, invisible until a contact is attached.
 	co, err := c.UpsertCompany(ctx, CompanyRequest{CompanyID: "org-1", Name: "Acme", RemoteCreatedAt: 1_500_000_000,
 		Plan: "Pro", Size: 20, Website: "https://acme.example", Industry: "Rockets", CustomAttributes: map[string]any{"tier": "gold"}})
@@ -405,8 +430,8 @@ func exerciseAll(t *testing.T, e *env) {
 	if st.Calls == 0 || st.ByEndpoint["POST /conversations/{conversation_id}/reply"].Calls != int64(len(replies)+1) {
 		t.Errorf("client stats = %+v", st)
 	}
-	if st.Failed != 5 { // 409, 404 contact, 404 company lookup, 404 attach, 404 admin reply
-		t.Errorf("Failed = %d, want 5", st.Failed)
+	if st.Failed != 6 { // 400 attribute in use, 409, 404 contact, 404 company lookup, 404 attach, 404 admin reply
+		t.Errorf("Failed = %d, want 6", st.Failed)
 	}
 }
 

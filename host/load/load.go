@@ -37,6 +37,9 @@ type Options struct {
 	DefaultAdminEmail string
 	// TagMigrated, when set, tags every migrated conversation.
 	TagMigrated string
+	// CustomAttributes makes custom fields custom attributes (created in
+	// preflight when missing) of conversations, contacts and companies.
+	CustomAttributes bool
 	// SnoozeFor is how long a ticket waiting on someone (pending, on hold)
 	// is snoozed for; 0 means DefaultSnooze.
 	SnoozeFor time.Duration
@@ -66,6 +69,9 @@ type Result struct {
 	DefaultAdmin string
 	// UnmappedGroups are groups with no Intercom team of the same name.
 	UnmappedGroups []string
+	// Attributes says which custom attributes preflight created, and which
+	// fields' values are left out.
+	Attributes Attributes
 	// InvisibleCompanies are the companies (source id and name) that no
 	// migrated contact is linked to: Intercom does not show them.
 	InvisibleCompanies [][2]string
@@ -86,6 +92,8 @@ type Loader struct {
 	agentAdmin   map[string]string // source agent id → Intercom admin id
 	groupTeam    map[string]string // source group id → Intercom team id
 	users        map[string]*schema.User
+	// Custom fields → attributes, by ticket field id and by custom field key.
+	ticketAttrs, userAttrs, orgAttrs attributeSet
 
 	mu            sync.Mutex
 	phonesLeftOut int
@@ -198,6 +206,19 @@ func (l *Loader) preflight(ctx context.Context) (Result, error) {
 	})
 	if err != nil {
 		return res, err
+	}
+	if l.opts.CustomAttributes {
+		tickets, users, orgs, err := planAttributes(ctx, l.ws.DB())
+		if err != nil {
+			return res, err
+		}
+		if res.Attributes, err = l.ensureAttributes(ctx, tickets, users, orgs); err != nil {
+			return res, fmt.Errorf("create custom attributes: %w", err)
+		}
+		l.ticketAttrs, l.userAttrs, l.orgAttrs = tickets, users, orgs
+		for _, s := range res.Attributes.Skipped {
+			l.log.Warn("custom field left out", "reason", s)
+		}
 	}
 	if n := len(res.UnmappedAgents); n > 0 {
 		l.log.Info("agents without an Intercom admin of the same email act as the default admin",
@@ -319,7 +340,11 @@ func fatal(ctx context.Context, err error) bool {
 func (l *Loader) companies(ctx context.Context) error {
 	return l.each(ctx, stage.Select{Stream: schema.Organizations, Table: l.table(schema.Organizations), Where: notMigrated(stage.EntityCompanies, l.opts.Companies)}, func(ctx context.Context, r schema.Record) error {
 		o := r.(*schema.Organization)
-		c, err := l.ic.UpsertCompany(ctx, intercom.CompanyRequest{CompanyID: o.ID, Name: o.Name, RemoteCreatedAt: unix(o.CreatedAt), Website: firstDomain(o.Domains)})
+		attrs, bad := l.orgAttrs.values(o.CustomFields)
+		for _, b := range bad {
+			l.log.Warn("custom field value left out of the company", "organization", o.ID, "reason", b)
+		}
+		c, err := l.ic.UpsertCompany(ctx, intercom.CompanyRequest{CompanyID: o.ID, Name: o.Name, RemoteCreatedAt: unix(o.CreatedAt), Website: firstDomain(o.Domains), CustomAttributes: attrs})
 		if err != nil {
 			return l.record(ctx, stage.EntityCompanies, o.ID, stage.Failed, "", fmt.Errorf("create company: %w", err))
 		}
@@ -386,8 +411,12 @@ func (l *Loader) contact(ctx context.Context, u *schema.User) (string, error) {
 			l.mu.Unlock()
 		}
 	}
+	attrs, bad := l.userAttrs.values(u.CustomFields)
+	for _, b := range bad {
+		l.log.Warn("custom field value left out of the contact", "user", u.ID, "reason", b)
+	}
 	c, err := l.ic.CreateContact(ctx, intercom.ContactRequest{
-		Role: intercom.RoleUser, ExternalID: u.ID, Email: u.Email, Name: u.Name, Phone: tel, SignedUpAt: unix(u.CreatedAt),
+		Role: intercom.RoleUser, ExternalID: u.ID, Email: u.Email, Name: u.Name, Phone: tel, SignedUpAt: unix(u.CreatedAt), CustomAttributes: attrs,
 	})
 	switch {
 	case err == nil:

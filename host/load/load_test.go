@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -28,13 +29,21 @@ func at(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
 // fixture is a small help desk with one of each case the loader handles.
 func fixture() []schema.Record {
 	recs := []schema.Record{
-		&schema.Organization{ID: "o1", Name: "Initech", Domains: []string{"initech.example"}, CreatedAt: at(-1000)},
+		&schema.Organization{ID: "o1", Name: "Initech", Domains: []string{"initech.example"}, CreatedAt: at(-1000), CustomFields: json.RawMessage(`{"tier":"gold"}`)},
+		// Ticket fields: system ones (the loader maps them itself) and
+		// custom ones, which become conversation attributes.
+		&schema.TicketField{ID: "f-subject", Title: "Subject", Type: "subject", Active: true},
+		&schema.TicketField{ID: "f1", Title: "Product", Type: "tagger", Active: true, Options: json.RawMessage(`[{"name":"Web app","value":"product_web"},{"name":"API","value":"product_api"}]`)},
+		&schema.TicketField{ID: "f2", Title: "Order number", Type: "integer", Active: true},
+		&schema.TicketField{ID: "f3", Title: "VIP customer", Type: "checkbox", Active: true},
+		&schema.TicketField{ID: "f4", Title: "Follow-up date", Type: "date", Active: true},
 		// No one works here: Intercom will not show it.
 		&schema.Organization{ID: "o2", Name: "Ghost Corp"},
 		&schema.Group{ID: "g1", Name: "Support"},
 		&schema.User{ID: "a1", Role: schema.RoleAgent, Name: "Ada Admin", Email: "ada@ferry-sandbox.example"},
 		&schema.User{ID: "a2", Role: schema.RoleAgent, Name: "Unmapped Agent", Email: "nobody@acme.example"},
-		&schema.User{ID: "u1", Role: schema.RoleEndUser, Name: "Una User", Email: "una@initech.example", OrganizationID: "o1", CreatedAt: at(-500), Phone: "(415) 555-0132 ext. 9"},
+		&schema.User{ID: "u1", Role: schema.RoleEndUser, Name: "Una User", Email: "una@initech.example", OrganizationID: "o1", CreatedAt: at(-500), Phone: "(415) 555-0132 ext. 9",
+			CustomFields: json.RawMessage(`{"plan":"business","seats":12,"account number":"AC-1"}`)},
 		&schema.User{ID: "u2", Role: schema.RoleEndUser, Name: "Existing Ed", Email: "ed@example.com"},
 		// A phone that is no number: the contact is made without it.
 		&schema.User{ID: "u3", Role: schema.RoleEndUser, Name: "Phoebe", Email: "phoebe@example.com", Phone: "call the front desk"},
@@ -42,7 +51,7 @@ func fixture() []schema.Record {
 		// attachments, an unmapped agent's note, an end user's private
 		// comment; solved, tagged, assigned to a mapped agent and a team.
 		&schema.Ticket{ID: "t1", Subject: "Printer on fire", Status: "solved", RequesterID: "u1", AssigneeID: "a1", GroupID: "g1", Tags: []string{"vip"}, CreatedAt: at(0),
-			CCIDs: []string{"u2", "a2", "ghost", "u1"}},
+			CCIDs: []string{"u2", "a2", "ghost", "u1"}, CustomFields: json.RawMessage(`{"f1":"product_api","f2":4711,"f3":true,"f4":"2024-03-01","f9":"unknown field"}`)},
 		&schema.Comment{ID: "c1", TicketID: "t1", AuthorID: "u1", Public: true, BodyText: "It burns", BodyHTML: "<p>It burns</p>", CreatedAt: at(0)},
 		&schema.Comment{ID: "c2", TicketID: "t1", AuthorID: "a1", Public: true, BodyHTML: "<p>Use water</p>", CreatedAt: at(5)},
 		&schema.Comment{ID: "c3", TicketID: "t1", AuthorID: "a2", Public: false, BodyHTML: "<p>internal</p>", CreatedAt: at(6)},
@@ -51,7 +60,8 @@ func fixture() []schema.Record {
 		&schema.Ticket{ID: "t2", Subject: "Orphan", Status: "open", RequesterID: "ghost", CreatedAt: at(10)},
 		&schema.Comment{ID: "c5", TicketID: "t2", AuthorID: "ghost", Public: true, BodyText: "hello?", CreatedAt: at(10)},
 		// T3: opened by an agent on the requester's behalf.
-		&schema.Ticket{ID: "t3", Subject: "Callback", Status: "pending", RequesterID: "u2", CreatedAt: at(20)},
+		&schema.Ticket{ID: "t3", Subject: "Callback", Status: "pending", RequesterID: "u2", CreatedAt: at(20),
+			CustomFields: json.RawMessage(`{"f1":null,"f2":"not a number","f3":false}`)},
 		&schema.Comment{ID: "c6", TicketID: "t3", AuthorID: "a1", Public: true, BodyHTML: "<p>We called you</p>", CreatedAt: at(20)},
 		&schema.Comment{ID: "c7", TicketID: "t3", AuthorID: "u2", Public: true, BodyHTML: "<p>Thanks</p>", CreatedAt: at(21)},
 		// T4: outbound, requested by an agent: the agent becomes a contact.
@@ -145,7 +155,7 @@ func (e *env) run(t *testing.T, tok string) (Result, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(e.ws, ic, Options{TagMigrated: "migrated", RunID: 2, Concurrency: 4, PhoneCountry: "1"}).Run(t.Context())
+	return New(e.ws, ic, Options{TagMigrated: "migrated", RunID: 2, Concurrency: 4, PhoneCountry: "1", CustomAttributes: true}).Run(t.Context())
 }
 
 func outcome(t *testing.T, ws *stage.Workspace, entity, id string) (string, string) {
@@ -169,11 +179,16 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An attribute of the same name and another type: its field is left out.
+	if _, err := pre.CreateDataAttribute(t.Context(), intercom.DataAttributeRequest{Name: "account-number", Model: intercom.ModelContact, DataType: "integer"}); err != nil {
+		t.Fatal(err)
+	}
 
 	res, err := e.run(t, token)
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkAttributes(t, e, res)
 	if fmt.Sprint(res.InvisibleCompanies) != "[[o2 Ghost Corp]]" {
 		t.Errorf("companies without contacts = %v, want o2 only", res.InvisibleCompanies)
 	}
@@ -261,10 +276,10 @@ func TestLoad(t *testing.T) {
 	if _, err := e.run(t, token); err != nil {
 		t.Fatal(err)
 	}
-	// Preflight reads /me, /admins and /teams; t2 fails again on its
-	// missing requester before any call.
-	if n := e.sb.Stats().Requests - before; n != 3 {
-		t.Errorf("the second run made %d requests, want the 3 of preflight", n)
+	// Preflight reads /me, /admins, /teams and the three lists of
+	// attributes; t2 fails again on its missing requester before any call.
+	if n := e.sb.Stats().Requests - before; n != 6 {
+		t.Errorf("the second run made %d requests, want the 6 reads of preflight", n)
 	}
 }
 
@@ -489,7 +504,7 @@ func TestEstimateCallsIsWhatTheLoadSends(t *testing.T) {
 	if admins["a1"] != "ada@ferry-sandbox.example" || admins["a2"] != "" || len(tm.Groups) != 1 || tm.Groups[0].Team != "Support" {
 		t.Errorf("teammates: agents %v, groups %+v", admins, tm.Groups)
 	}
-	est, err := EstimateCalls(t.Context(), e.ws.DB(), stage.Selection{}, tm, "migrated")
+	est, err := EstimateCalls(t.Context(), e.ws.DB(), stage.Selection{}, tm, EstimateOptions{TagMigrated: "migrated", CustomAttributes: true, Client: ic})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +524,8 @@ func TestEstimateCallsIsWhatTheLoadSends(t *testing.T) {
 		{"participants", est.Participants, sent("POST /conversations/{conversation_id}/customers")},
 		{"tags", est.Tags, sent("POST /conversations/{conversation_id}/tags")},
 		{"tag creates", est.TagCreates, sent("POST /tags")},
-		{"titles", est.Titles, sent("PUT /conversations/{conversation_id}")},
+		{"titles and attributes", est.Titles, sent("PUT /conversations/{conversation_id}")},
+		{"attributes", est.Attributes, sent("GET /data_attributes") + sent("POST /data_attributes") + sent("GET /conversations/attributes") + sent("POST /conversations/attributes")},
 		{"assignments and states", est.Assignments + est.States, sent("POST /conversations/{conversation_id}/parts")},
 		{"contacts", est.Contacts, sent("POST /contacts")},
 		{"company links", est.CompanyLinks, sent("POST /contacts/{contact_id}/companies")},
@@ -525,5 +541,53 @@ func TestEstimateCallsIsWhatTheLoadSends(t *testing.T) {
 	}
 	if d := est.Duration(10, 10*time.Second); d != time.Duration(est.Total())*time.Second {
 		t.Errorf("%d calls at 10 per 10 s: %v", est.Total(), d)
+	}
+}
+
+// checkAttributes checks TestLoad's custom attributes: created with the
+// right types, except the one that existed with another, and the values
+// converted by type.
+func checkAttributes(t *testing.T, e *env, res Result) {
+	t.Helper()
+	snap := e.sb.Snapshot()
+	types := map[string]string{}
+	for _, a := range snap.Attributes {
+		types[a.Model+"."+a.Name] = a.DataType
+	}
+	want := map[string]string{
+		"conversation.Product": "string", "conversation.Order number": "integer", "conversation.VIP customer": "boolean",
+		"conversation.Follow-up date": "datetime", "contact.plan": "string", "contact.seats": "integer",
+		"contact.account-number": "integer", // made before the load, with another type
+		"company.tier":           "string",
+	}
+	if fmt.Sprint(types) != fmt.Sprint(want) {
+		t.Errorf("attributes:\n got %v\nwant %v", types, want)
+	}
+	if len(res.Attributes.Created) != 7 || len(res.Attributes.Skipped) != 1 || !strings.Contains(res.Attributes.Skipped[0], `"account-number" is of type integer`) {
+		t.Errorf("attributes created %v, skipped %v", res.Attributes.Created, res.Attributes.Skipped)
+	}
+	convs, _ := e.ws.IDMap(t.Context(), stage.EntityTickets)
+	c1, _ := snap.Conversation(convs["t1"])
+	wantAttrs := map[string]any{"Product": "API", "Order number": int64(4711), "VIP customer": true, "Follow-up date": time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Unix()}
+	if fmt.Sprint(c1.CustomAttributes) != fmt.Sprint(wantAttrs) {
+		t.Errorf("t1's attributes = %v, want %v", c1.CustomAttributes, wantAttrs)
+	}
+	c3, _ := snap.Conversation(convs["t3"])
+	if fmt.Sprint(c3.CustomAttributes) != fmt.Sprint(map[string]any{"VIP customer": false}) {
+		t.Errorf("t3's attributes = %v, want the checkbox only (the order number is no number)", c3.CustomAttributes)
+	}
+	contacts, _ := e.ws.IDMap(t.Context(), stage.EntityContacts)
+	u1, _ := snap.Contact(contacts["u1"])
+	if fmt.Sprint(u1.CustomAttributes) != fmt.Sprint(map[string]any{"plan": "business", "seats": int64(12)}) {
+		t.Errorf("u1's attributes = %v", u1.CustomAttributes)
+	}
+	for _, co := range snap.Companies {
+		want := map[string]any{}
+		if co.CompanyID == "o1" {
+			want["tier"] = "gold"
+		}
+		if fmt.Sprint(co.CustomAttributes) != fmt.Sprint(want) {
+			t.Errorf("company %s's attributes = %v, want %v", co.CompanyID, co.CustomAttributes, want)
+		}
 	}
 }

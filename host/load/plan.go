@@ -101,6 +101,34 @@ func MapTeammates(ctx context.Context, ic *intercom.Client, db *sql.DB, defaultA
 	return tm, rows.Err()
 }
 
+// EstimateOptions are the load's options that change its calls.
+type EstimateOptions struct {
+	TagMigrated      string
+	CustomAttributes bool
+	// Client reads the attributes Intercom has (with CustomAttributes).
+	Client *intercom.Client
+}
+
+// attributeCalls counts the calls preflight makes about custom
+// attributes: a list per model that has fields, and a create for each
+// attribute Intercom lacks (reading Intercom to know which).
+func attributeCalls(ctx context.Context, ic *intercom.Client, tickets, users, orgs attributeSet) (int64, error) {
+	var n int64
+	for _, m := range modelSets(tickets, users, orgs) {
+		n++
+		existing, err := existingAttributes(ctx, ic, m.model)
+		if err != nil {
+			return 0, err
+		}
+		for _, a := range m.set {
+			if _, ok := existing[strings.ToLower(a.name)]; !ok {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
 // Calls estimates the Intercom calls a load sends, by kind.
 type Calls struct {
 	Preflight     int64 // GET /me, /admins, /teams
@@ -112,7 +140,8 @@ type Calls struct {
 	Participants  int64 // POST /conversations/{id}/customers
 	TagCreates    int64 // POST /tags, once per tag name
 	Tags          int64 // POST /conversations/{id}/tags
-	Titles        int64 // PUT /conversations/{id}
+	Titles        int64 // PUT /conversations/{id} (title and custom attributes)
+	Attributes    int64 // GET and POST /data_attributes, /conversations/attributes
 	Assignments   int64 // POST /conversations/{id}/parts (assignment)
 	States        int64 // POST /conversations/{id}/parts (close, snooze)
 	// Unloadable tickets fail before any call: their requester is not a
@@ -122,7 +151,7 @@ type Calls struct {
 
 // Total is every call.
 func (c Calls) Total() int64 {
-	return c.Preflight + c.Companies + c.Contacts + c.CompanyLinks + c.Conversations + c.Parts + c.Participants +
+	return c.Preflight + c.Attributes + c.Companies + c.Contacts + c.CompanyLinks + c.Conversations + c.Parts + c.Participants +
 		c.TagCreates + c.Tags + c.Titles + c.Assignments + c.States
 }
 
@@ -141,8 +170,26 @@ func (c Calls) Duration(limit int, window time.Duration) time.Duration {
 // database opened by stage.Open or stage.OpenReadOnly. What an earlier run
 // migrated is not counted; retries and reads after lost answers are not
 // either.
-func EstimateCalls(ctx context.Context, db *sql.DB, sel stage.Selection, tm Teammates, tagMigrated string) (Calls, error) {
+func EstimateCalls(ctx context.Context, db *sql.DB, sel stage.Selection, tm Teammates, opts EstimateOptions) (Calls, error) {
 	c := Calls{Preflight: 3}
+	tagMigrated := opts.TagMigrated
+	hasAttrs := "false"
+	if opts.CustomAttributes {
+		tickets, users, orgs, err := planAttributes(ctx, db)
+		if err != nil {
+			return c, err
+		}
+		if c.Attributes, err = attributeCalls(ctx, opts.Client, tickets, users, orgs); err != nil {
+			return c, err
+		}
+		var ids []string
+		for id := range tickets {
+			ids = append(ids, "'"+strings.ReplaceAll(id, "'", "''")+"'")
+		}
+		if len(ids) > 0 {
+			hasAttrs = "EXISTS (SELECT 1 FROM json_each(lt.custom_fields) AS j WHERE j.key IN (" + strings.Join(ids, ", ") + ") AND json_type(j.value) <> 'NULL')"
+		}
+	}
 	with, args := stage.SelectionCTEs(sel)
 	onlyReferenced := sel.Demo > 0
 	quote := func(ss []string) string {
@@ -187,7 +234,7 @@ SELECT
   (SELECT count(*) FROM cc),
   (SELECT coalesce(sum(len(coalesce(tags, []))) + count(*) * ` + fmt.Sprint(tagOne) + `, 0)::BIGINT FROM lt),
   (SELECT count(DISTINCT lower(x.tag)) FROM lt, unnest(lt.tags) AS x(tag)),
-  (SELECT count(*) FROM lt WHERE coalesce(subject, '') <> ''),
+  (SELECT count(*) FROM lt WHERE coalesce(subject, '') <> '' OR (custom_fields IS NOT NULL AND ` + hasAttrs + `)),
   (SELECT count(*) FROM lt WHERE assignee_id IN (SELECT id FROM users WHERE role = 'agent'))
     + (SELECT count(*) FROM lt WHERE group_id IN (` + quote(tm.teams) + `)),
   (SELECT count(*) FROM lt WHERE lower(status) IN (` + quote(closed) + `) OR lower(status) IN (` + quote(snoozed) + `)),

@@ -510,9 +510,14 @@ func (tl *ticketLoad) finish(ctx context.Context) error {
 			return fmt.Errorf("tag %q: %w", name, err)
 		}
 	}
-	if t.Subject != "" && (now == nil || now.Title != t.Subject) {
-		if _, err := l.ic.UpdateConversation(ctx, tl.convID, intercom.UpdateConversationRequest{Title: t.Subject}); err != nil {
-			return fmt.Errorf("set title: %w", err)
+	// The title and the custom attributes go in one call.
+	attrs, bad := l.ticketAttrs.values(t.CustomFields)
+	for _, b := range bad {
+		l.log.Warn("custom field value left out of the conversation", "ticket", t.ID, "reason", b)
+	}
+	if (t.Subject != "" && (now == nil || now.Title != t.Subject)) || len(attrs) > 0 {
+		if _, err := l.ic.UpdateConversation(ctx, tl.convID, intercom.UpdateConversationRequest{Title: t.Subject, CustomAttributes: attrs}); err != nil {
+			return fmt.Errorf("set title and attributes: %w", err)
 		}
 	}
 	actor := l.defaultAdmin

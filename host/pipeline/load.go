@@ -72,6 +72,7 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 		DefaultAdminEmail: options.DefaultAdminEmail,
 		TagMigrated:       options.TagMigrated,
 		PhoneCountry:      options.PhoneCountry,
+		CustomAttributes:  options.CustomAttributesOn(),
 		SnoozeFor:         time.Duration(options.SnoozeDays) * 24 * time.Hour,
 		Concurrency:       env.Config.Target.Intercom.Concurrency,
 		RunID:             runID,
@@ -90,6 +91,12 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 	if n := len(res.UnmappedAgents); n > 0 {
 		fmt.Fprintf(env.progress(), "load: %d agents have no Intercom admin of the same email and act as %s: %s\n",
 			n, res.DefaultAdmin, strings.Join(res.UnmappedAgents, ", "))
+	}
+	if n := len(res.Attributes.Created); n > 0 {
+		fmt.Fprintf(env.progress(), "load: created %d custom attributes: %s\n", n, strings.Join(res.Attributes.Created, ", "))
+	}
+	for _, s := range res.Attributes.Skipped {
+		fmt.Fprintf(env.progress(), "load: %s\n", s)
 	}
 	if res.PhonesLeftOut > 0 {
 		fmt.Fprintf(env.progress(), "load: %d contacts were created without their phone number, which could not be made E.164 (see the log; options.phone_country sets the calling code of numbers written without one)\n", res.PhonesLeftOut)

@@ -105,7 +105,7 @@ func (s *Server) upsertCompany(r *http.Request) (any, *apiError) {
 		work.MonthlySpend = int64(f)
 	}
 	if len(in.CustomAttributes) > 0 {
-		attrs, aerr := mergeAttributes(work.CustomAttributes, in.CustomAttributes)
+		attrs, aerr := s.st.mergeAttributes("company", work.CustomAttributes, in.CustomAttributes)
 		if aerr != nil {
 			return nil, aerr
 		}

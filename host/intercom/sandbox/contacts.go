@@ -109,7 +109,7 @@ func (s *Server) applyContact(c *Contact, in *contactIn) *apiError {
 		c.UnsubscribedFromEmails = *in.UnsubscribedFromEmails
 	}
 	if len(in.CustomAttributes) > 0 {
-		attrs, aerr := mergeAttributes(c.CustomAttributes, in.CustomAttributes)
+		attrs, aerr := s.st.mergeAttributes("contact", c.CustomAttributes, in.CustomAttributes)
 		if aerr != nil {
 			return aerr
 		}
@@ -120,7 +120,7 @@ func (s *Server) applyContact(c *Contact, in *contactIn) *apiError {
 
 // mergeAttributes applies a custom_attributes object key by key onto old: a
 // key sent replaces the value, null removes it, keys not sent are kept.
-func mergeAttributes(old map[string]any, raw json.RawMessage) (map[string]any, *apiError) {
+func (st *store) mergeAttributes(model string, old map[string]any, raw json.RawMessage) (map[string]any, *apiError) {
 	if string(raw) == "null" {
 		return old, nil
 	}
@@ -150,6 +150,11 @@ func mergeAttributes(old map[string]any, raw json.RawMessage) (map[string]any, *
 			}
 		default:
 			out[k] = v
+		}
+		if v != nil {
+			if aerr := st.checkAttribute(model, k, out[k]); aerr != nil {
+				return nil, aerr
+			}
 		}
 	}
 	return out, nil

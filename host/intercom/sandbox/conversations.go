@@ -418,7 +418,7 @@ func (s *Server) updateConversation(r *http.Request) (any, *apiError) {
 		work.Title = *in.Title
 	}
 	if len(in.CustomAttributes) > 0 {
-		attrs, aerr := mergeAttributes(work.CustomAttributes, in.CustomAttributes)
+		attrs, aerr := s.st.mergeAttributes("conversation", work.CustomAttributes, in.CustomAttributes)
 		if aerr != nil {
 			return nil, aerr
 		}

@@ -13,9 +13,12 @@
 // loader meets (see [FaultKinds]), lost answers included: the create
 // happened, the client never heard.
 //
-// What it does not emulate: endpoints outside the client's set (data
-// attributes, tickets, articles, notes, …) answer 404 not_found; custom
-// attributes are accepted without being declared first; search sees new
+// Custom attributes must be declared (/data_attributes for contacts and
+// companies, /conversations/attributes for conversations) before a value is
+// written, and a value must fit its attribute's type, as in Intercom.
+//
+// What it does not emulate: endpoints outside the client's set (tickets,
+// articles, notes, …) answer 404 not_found; search sees new
 // contacts and conversations at once (Intercom indexes them with a delay); attachment URLs are
 // not downloaded.
 package sandbox

@@ -169,6 +169,7 @@ type Snapshot struct {
 	Companies     []Company
 	Conversations []Conversation
 	Tags          []Tag
+	Attributes    []Attribute
 }
 
 // Contact returns the contact with the given Intercom id.
@@ -202,6 +203,7 @@ type store struct {
 	tags          map[string]*Tag
 	tagOrder      []string
 	plans         map[string]string // plan name → id
+	attributes    []*Attribute      // custom attributes, in creation order
 	// seq numbers the numeric ids (conversations, parts, messages, tags),
 	// which Intercom hands out as numeric strings.
 	seq int64
@@ -278,6 +280,7 @@ func (st *store) snapshot() Snapshot {
 	for _, id := range st.tagOrder {
 		out.Tags = append(out.Tags, *st.tags[id])
 	}
+	out.Attributes = st.attributesCopy()
 	return out
 }
 

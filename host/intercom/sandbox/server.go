@@ -169,6 +169,10 @@ func (s *Server) routes() {
 	handle("POST /conversations/{conversation_id}/parts", s.manageConversation)
 	handle("POST /conversations/{conversation_id}/tags", s.tagConversation)
 
+	handle("GET /data_attributes", s.listDataAttributes)
+	handle("POST /data_attributes", s.createDataAttribute)
+	handle("GET /conversations/attributes", s.listConversationAttributes)
+	handle("POST /conversations/attributes", s.createConversationAttribute)
 	handle("POST /tags", s.createTag)
 	handle("GET /tags", s.listTags)
 

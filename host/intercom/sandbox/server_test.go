@@ -203,7 +203,7 @@ func TestNotFoundAndBadRequests(t *testing.T) {
 		code               string
 	}{
 		{"unknown path", "GET", "/nope", nil, nil, 404, "not_found"},
-		{"unimplemented endpoint", "GET", "/data_attributes", nil, nil, 404, "not_found"},
+		{"unimplemented endpoint", "GET", "/articles", nil, nil, 404, "not_found"},
 		{"wrong method", "DELETE", "/contacts/abc", nil, nil, 404, "not_found"},
 		{"wrong method on a collection", "PATCH", "/tags", nil, nil, 404, "not_found"},
 		{"bad JSON", "POST", "/contacts", `{"email":`, nil, 400, "parameter_invalid"},
@@ -299,6 +299,7 @@ func TestCreateContact(t *testing.T) {
 
 func TestContactTimestampsAndUpdate(t *testing.T) {
 	a := newAPI(t, sandbox.Options{})
+	a.declare("contact", map[string]string{"a": "string", "b": "integer", "c": "boolean"})
 	c := a.must("POST", "/contacts", map[string]any{
 		"email": "ann@example.com", "signed_up_at": 1_400_000_000, "created_at": 1_000, "custom_attributes": map[string]any{"a": "1", "b": 2},
 	})
@@ -325,6 +326,7 @@ func TestContactTimestampsAndUpdate(t *testing.T) {
 
 func TestContactListAndSearch(t *testing.T) {
 	a := newAPI(t, sandbox.Options{})
+	a.declare("contact", map[string]string{"tier": "string"})
 	var ids []string
 	for i := range 5 {
 		role := "user"
@@ -635,6 +637,9 @@ func TestConversationActions(t *testing.T) {
 		t.Errorf("after a customer reply: state %v part %v", r.body["state"], ps[len(ps)-1]["part_type"])
 	}
 
+	for name, typ := range map[string]string{"source_id": "string", "priority_score": "integer"} {
+		a.must("POST", "/conversations/attributes", map[string]any{"name": name, "data_type": typ})
+	}
 	u := a.must("PUT", "/conversations/"+conv, map[string]any{"title": "Printer", "read": true, "custom_attributes": map[string]any{"source_id": "ZD-1", "priority_score": 3}})
 	if u.body["title"] != "Printer" || u.body["read"] != true || u.body["custom_attributes"].(map[string]any)["source_id"] != "ZD-1" {
 		t.Errorf("update = %v", u.body)
@@ -835,6 +840,7 @@ func TestConversationList(t *testing.T) {
 
 func TestSnapshotIsADeepCopy(t *testing.T) {
 	a := newAPI(t, sandbox.Options{})
+	a.declare("contact", map[string]string{"k": "string"})
 	contact := a.must("POST", "/contacts", map[string]any{"email": "ann@example.com", "custom_attributes": map[string]any{"k": "v"}}).str("id")
 	_, conv := newConversation(a, 1_600_000_000)
 	a.must("POST", "/conversations/"+conv+"/reply", map[string]any{"type": "admin", "admin_id": sandbox.DefaultAdmins()[0].ID, "message_type": "note", "body": "x"})
@@ -938,5 +944,56 @@ func TestLatency(t *testing.T) {
 	a.must("GET", "/tags", nil)
 	if d := time.Since(start); d < 60*time.Millisecond {
 		t.Errorf("answer after %v, want at least the 60ms latency", d)
+	}
+}
+
+// declare creates model's custom attributes (name → data type), as a
+// workspace must have them before values are written.
+func (a *api) declare(model string, attrs map[string]string) {
+	a.t.Helper()
+	for name, typ := range attrs {
+		a.must("POST", "/data_attributes", map[string]any{"name": name, "model": model, "data_type": typ})
+	}
+}
+
+// Custom attributes: created once, listed, and enforced on writes by name
+// and type, as Intercom does.
+func TestCustomAttributes(t *testing.T) {
+	a := newAPI(t, sandbox.Options{})
+	a.declare("contact", map[string]string{"plan": "string", "seats": "integer"})
+	a.must("POST", "/data_attributes", map[string]any{"name": "size", "model": "company", "data_type": "options", "options": []any{map[string]any{"value": "S"}, map[string]any{"value": "L"}}})
+	a.must("POST", "/conversations/attributes", map[string]any{"name": "Order number", "data_type": "string"})
+	tests := []struct {
+		name, method, path string
+		body               any
+		status             int
+		code               string
+	}{
+		{"a name in use", "POST", "/data_attributes", map[string]any{"name": "plan", "model": "contact", "data_type": "string"}, 400, "parameter_invalid"},
+		{"a name with a space", "POST", "/data_attributes", map[string]any{"name": "my plan", "model": "contact", "data_type": "string"}, 400, "parameter_invalid"},
+		{"an unknown type", "POST", "/data_attributes", map[string]any{"name": "x", "model": "contact", "data_type": "text"}, 400, "parameter_invalid"},
+		{"options without two", "POST", "/data_attributes", map[string]any{"name": "y", "model": "company", "data_type": "options", "options": []any{map[string]any{"value": "S"}}}, 400, "parameter_invalid"},
+		{"conversation model listed here", "GET", "/data_attributes?model=conversation", nil, 422, "parameter_invalid"},
+		{"a bad conversation type", "POST", "/conversations/attributes", map[string]any{"name": "z", "data_type": "text"}, 422, "parameter_invalid"},
+		{"an undeclared attribute", "POST", "/contacts", map[string]any{"email": "a@example.com", "custom_attributes": map[string]any{"nope": "x"}}, 400, "parameter_not_found"},
+		{"a value of another type", "POST", "/contacts", map[string]any{"email": "b@example.com", "custom_attributes": map[string]any{"seats": "many"}}, 400, "parameter_invalid"},
+		{"an option not offered", "POST", "/companies", map[string]any{"company_id": "c1", "custom_attributes": map[string]any{"size": "XL"}}, 400, "parameter_invalid"},
+		{"a declared value", "POST", "/contacts", map[string]any{"email": "c@example.com", "custom_attributes": map[string]any{"plan": "pro", "seats": 3}}, 200, ""},
+		{"a declared option", "POST", "/companies", map[string]any{"company_id": "c2", "custom_attributes": map[string]any{"size": "L"}}, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := a.call(tt.method, tt.path, tt.body)
+			if r.status != tt.status || (tt.code != "" && r.code() != tt.code) {
+				t.Errorf("%s %s: %d %q, want %d %q", tt.method, tt.path, r.status, r.code(), tt.status, tt.code)
+			}
+		})
+	}
+	list := a.must("GET", "/data_attributes?model=contact", nil)
+	if data := list.body["data"].([]any); len(data) != 2 || data[1].(map[string]any)["data_type"] != "integer" {
+		t.Errorf("contact attributes = %v", list.body)
+	}
+	if n := len(a.sb.Snapshot().Attributes); n != 4 {
+		t.Errorf("the snapshot holds %d attributes, want 4", n)
 	}
 }
