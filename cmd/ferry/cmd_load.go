@@ -45,8 +45,23 @@ a rerun creates nothing twice and resumes each ticket at its next comment.
 Which tickets: those the filter keeps (filter: in ferry.yaml, or --filter;
 the others are reported as skipped, with their comments), or with --demo N
 only N of them picked at random (reproducibly with --seed), with just the
-contacts and companies they name. See what either would take with ferry plan.`,
-		Flags: []cli.Flag{workspaceFlag, strictFlag, filterFlag, demoFlag, seedFlag},
+contacts and companies they name. See what either would take with ferry plan.
+
+With --dry-run, nothing is sent to Intercom but reads of its admins, teams
+and custom attributes: the load runs, on a copy of the workspace, into an
+in-memory stand-in of your Intercom workspace, and every request it would
+send is written to dry-run.jsonl in the workspace folder (--out to choose),
+one JSON object a line: method, path, query, body, and the status the
+stand-in answered. The workspace is left as it was. (The stand-in cannot
+know which of your contacts Intercom has already: the real load adopts
+those where the dry run shows a create.)
+
+   ferry load --demo 20 --dry-run
+   jq -c 'select(.path == "/conversations")' acme/dry-run.jsonl | head`,
+		Flags: []cli.Flag{workspaceFlag, strictFlag, filterFlag, demoFlag, seedFlag,
+			&cli.BoolFlag{Name: "dry-run", Usage: "send nothing: write every request the load would send to dry-run.jsonl (see --out)"},
+			&cli.StringFlag{Name: "out", Usage: "with --dry-run: the file to write the requests to (default: dry-run.jsonl in the workspace folder)"},
+		},
 		Action: func(c *cli.Context) error {
 			env, closeEnv, err := openEnv(c)
 			if err != nil {
@@ -55,6 +70,18 @@ contacts and companies they name. See what either would take with ferry plan.`,
 			defer closeEnv()
 			opts, err := loadOptions(c, env)
 			if err != nil {
+				return err
+			}
+			if c.IsSet("out") && !c.Bool("dry-run") {
+				return usagef("--out goes with --dry-run")
+			}
+			if c.Bool("dry-run") {
+				opts.DryRun = c.String("out")
+				if opts.DryRun == "" {
+					opts.DryRun = filepath.Join(env.Workspace.Dir(), "dry-run.jsonl")
+				}
+				// No run is recorded: a dry run changes nothing here.
+				_, err := pipeline.Load(c.Context, env, 0, opts)
 				return err
 			}
 			err = inRun(c, env, "load", func(runID int64) error {

@@ -26,6 +26,9 @@ type LoadOptions struct {
 	// Demo picks that many random tickets (with Seed), when above 0.
 	Demo int
 	Seed uint64
+	// DryRun, when set, is a file to write every request the load would
+	// send to, as JSON Lines, sending none (see dryRun).
+	DryRun string
 }
 
 // Selection is the ticket selection a load with opts takes.
@@ -41,6 +44,9 @@ func (e *Env) Selection(opts LoadOptions) stage.Selection {
 // configured transforms over them, and loads what is not yet migrated into
 // Intercom.
 func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Result, error) {
+	if opts.DryRun != "" {
+		return dryRun(ctx, env, runID, opts)
+	}
 	sel := env.Selection(opts)
 	picked, err := env.Workspace.Select(ctx, sel, runID)
 	if err != nil {
@@ -51,9 +57,11 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 	if err != nil {
 		return load.Result{}, err
 	}
-	client, err := IntercomClient(env)
-	if err != nil {
-		return load.Result{}, err
+	client := env.client
+	if client == nil {
+		if client, err = IntercomClient(env); err != nil {
+			return load.Result{}, err
+		}
 	}
 	start := time.Now()
 	prog := newProgress(env, "load")

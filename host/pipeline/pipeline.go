@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/ferryhq/ferry/host/config"
+	"github.com/ferryhq/ferry/host/intercom"
 	"github.com/ferryhq/ferry/host/stage"
 )
 
@@ -23,6 +24,21 @@ type Env struct {
 	// Progress receives human-readable progress lines (the terminal's
 	// stderr); nil discards them.
 	Progress io.Writer
+
+	// client, when set, is the Intercom a load writes to (a dry run's
+	// stand-in) instead of the configured one.
+	client *intercom.Client
+	// cacheDir, when set, is where the transforms' compiled code is
+	// cached instead of the workspace (a dry run's copy uses the real one).
+	cacheDir string
+}
+
+// transformCache is where compiled transforms are cached.
+func (e *Env) transformCache() string {
+	if e.cacheDir != "" {
+		return e.cacheDir
+	}
+	return filepath.Join(e.Workspace.Dir(), "cache", "wasm")
 }
 
 func (e *Env) progress() io.Writer {

@@ -52,7 +52,7 @@ func Transform(ctx context.Context, env *Env, runID int64) (TransformResult, err
 	if len(env.Config.Transforms) == 0 {
 		return res, nil
 	}
-	cacheDir := filepath.Join(env.Workspace.Dir(), "cache", "wasm")
+	cacheDir := env.transformCache()
 	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
 		return res, fmt.Errorf("create the transform cache: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -285,4 +286,43 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// CopyTo copies the workspace's database into a new workspace folder dir
+// (which must not hold one) and opens the copy: what a dry run works on, so
+// that it changes nothing here. The database is checkpointed first, so the
+// file alone holds everything (the workspace's DuckDB may not open other
+// files itself).
+func (w *Workspace) CopyTo(ctx context.Context, dir string) (*Workspace, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create workspace folder %s: %w", dir, err)
+	}
+	dst := filepath.Join(dir, FileName)
+	if _, err := os.Stat(dst); err == nil {
+		return nil, fmt.Errorf("copy the workspace: %s exists", dst)
+	}
+	if _, err := w.db.ExecContext(ctx, "FORCE CHECKPOINT"); err != nil {
+		return nil, fmt.Errorf("copy the workspace: checkpoint: %w", err)
+	}
+	if err := copyFile(w.Path(), dst); err != nil {
+		return nil, fmt.Errorf("copy the workspace: %w", diskFull(err))
+	}
+	return Open(ctx, dir)
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -261,3 +261,13 @@ func (st *store) attributesCopy() []Attribute {
 	}
 	return out
 }
+
+// AddAttribute declares a custom attribute, as an admin would in
+// Intercom's settings: for seeding a sandbox with a workspace's attributes.
+func (s *Server) AddAttribute(a Attribute) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a.ID = s.st.numericID()
+	a.Options = slices.Clone(a.Options)
+	s.st.attributes = append(s.st.attributes, &a)
+}
