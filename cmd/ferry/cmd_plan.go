@@ -123,7 +123,7 @@ func planIntercom(c *cli.Context, cfg *config.Config, db *sql.DB, sel stage.Sele
 		{"companies", calls.Companies}, {"contacts", calls.Contacts}, {"contact-company links", calls.CompanyLinks},
 		{"conversations", calls.Conversations}, {"parts (comments, attachments)", calls.Parts}, {"participants (CCs)", calls.Participants},
 		{"tags (and tag creates)", calls.Tags + calls.TagCreates}, {"titles and attributes", calls.Titles}, {"assignments", calls.Assignments},
-		{"states (close, snooze)", calls.States}, {"custom attributes (list, create)", calls.Attributes}, {"preflight reads", calls.Preflight},
+		{"states (close, snooze)", calls.States}, {"collections", calls.Collections}, {"articles", calls.Articles}, {"custom attributes (list, create)", calls.Attributes}, {"preflight reads", calls.Preflight},
 	} {
 		fmt.Fprintf(tw, "%s\t%d\t\n", k.name, k.n)
 	}

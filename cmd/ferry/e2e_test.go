@@ -566,7 +566,17 @@ func TestMigrateUnderPressure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t, zendesktest.GenerateOptions{Seed: 11, Tickets: 20, EndUsers: 15, Organizations: 4}, tt.sb)
+			w := newWorld(t, zendesktest.GenerateOptions{Seed: 11, Tickets: 20, EndUsers: 15, Organizations: 4, Articles: 12}, tt.sb)
+			// With the knowledge base.
+			cfgPath := filepath.Join(w.ws, "ferry.yaml")
+			cfg, err := os.ReadFile(cfgPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg = []byte(strings.Replace(string(cfg), `token: "${ZENDESK_TOKEN}" }`, `token: "${ZENDESK_TOKEN}", help_center: true }`, 1))
+			if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+				t.Fatal(err)
+			}
 			w.mustFerry("migrate", "-w", w.ws)
 			var endUsers []zendesktest.User
 			for _, u := range w.hd.Users {
@@ -581,6 +591,14 @@ func TestMigrateUnderPressure(t *testing.T) {
 				}
 			}
 			w.checkExact(t, endUsers)
+			hc := w.hd.HelpCenter
+			snap := w.ic.Snapshot()
+			if got := rep["collections"]; got.Migrated != len(hc.Categories)+len(hc.Sections) || got.Failed != 0 || len(snap.Collections) != got.Migrated {
+				t.Errorf("collections: report %+v, sandbox %d; want the %d categories and sections", got, len(snap.Collections), len(hc.Categories)+len(hc.Sections))
+			}
+			if got := rep["articles"]; got.Migrated != len(hc.Articles) || got.Failed != 0 || len(snap.Articles) != got.Migrated {
+				t.Errorf("articles: report %+v, sandbox %d; want %d", got, len(snap.Articles), len(hc.Articles))
+			}
 			st := w.ic.Stats()
 			t.Logf("%d calls, %d answered 429, faults injected %v", st.Requests, st.ByStatus[http.StatusTooManyRequests], w.ic.FaultsInjected())
 			if tt.name == "faults" {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -201,6 +202,34 @@ func exerciseAll(t *testing.T, e *env) {
 	must(err)
 	if len(convAttrs) != 1 || convAttrs[0].Name != "ticket_id" || convAttrs[0].ID == "" {
 		t.Errorf("ListConversationAttributes = %+v", convAttrs)
+	}
+
+	// The Help Center: a collection in a collection, an article in it with
+	// a translation.
+	top, err := c.CreateCollection(ctx, CollectionRequest{Name: "General", Description: "All about it"})
+	must(err)
+	sub, err := c.CreateCollection(ctx, CollectionRequest{Name: "Billing", ParentID: string(top.ID)})
+	must(err)
+	admin, _ := strconv.ParseInt(adminID, 10, 64)
+	parent, _ := strconv.ParseInt(string(sub.ID), 10, 64)
+	art, err := c.CreateArticle(ctx, ArticleRequest{Title: "Invoices", Body: "<p>Pay</p>", AuthorID: admin, State: "published", ParentID: parent, ParentType: "collection",
+		TranslatedContent: map[string]ArticleContent{"de": {Title: "Rechnungen", Body: "<p>Zahlen</p>", AuthorID: admin, State: "published"}}})
+	must(err)
+	if string(art.ParentID) != string(sub.ID) || art.State != "published" {
+		t.Errorf("CreateArticle = %+v", art)
+	}
+	if _, err := c.CreateArticle(ctx, ArticleRequest{Title: "x", AuthorID: 1}); StatusCode(err) != http.StatusBadRequest {
+		t.Errorf("an article by no teammate: %v, want a 400", err)
+	}
+	cols, more, err := c.ListCollections(ctx, 1, 1)
+	must(err)
+	if len(cols) != 1 || cols[0].Name != "Billing" || !more || string(cols[0].ParentID) != string(top.ID) {
+		t.Errorf("ListCollections page 1 of 1 = %+v, more %v", cols, more)
+	}
+	arts, more, err := c.ListArticles(ctx, 1, 0)
+	must(err)
+	if len(arts) != 1 || arts[0].Title != "Invoices" || more {
+		t.Errorf("ListArticles = %+v, more %v", arts, more)
 	}
 
 	// Companies: upsert twice, invisible until a contact is attached.
@@ -430,8 +459,8 @@ func exerciseAll(t *testing.T, e *env) {
 	if st.Calls == 0 || st.ByEndpoint["POST /conversations/{conversation_id}/reply"].Calls != int64(len(replies)+1) {
 		t.Errorf("client stats = %+v", st)
 	}
-	if st.Failed != 6 { // 400 attribute in use, 409, 404 contact, 404 company lookup, 404 attach, 404 admin reply
-		t.Errorf("Failed = %d, want 6", st.Failed)
+	if st.Failed != 7 { // 400 attribute in use, 400 article author, 409, 404 contact, 404 company lookup, 404 attach, 404 admin reply
+		t.Errorf("Failed = %d, want 7", st.Failed)
 	}
 }
 

@@ -75,6 +75,8 @@ type Result struct {
 	// InvisibleCompanies are the companies (source id and name) that no
 	// migrated contact is linked to: Intercom does not show them.
 	InvisibleCompanies [][2]string
+	// KnowledgeBase says what Intercom could not keep of the knowledge base.
+	KnowledgeBase KnowledgeBase
 	// PhonesLeftOut counts contacts created without their phone number,
 	// which could not be made E.164 (each is logged with its reason).
 	PhonesLeftOut int
@@ -137,7 +139,11 @@ func (l *Loader) Run(ctx context.Context) (Result, error) {
 	if err := l.tickets(ctx); err != nil {
 		return res, err
 	}
-	return res, l.ws.CascadeTicketOutcomes(ctx, l.opts.RunID)
+	if err := l.ws.CascadeTicketOutcomes(ctx, l.opts.RunID); err != nil {
+		return res, err
+	}
+	res.KnowledgeBase, err = l.knowledgeBase(ctx)
+	return res, err
 }
 
 // preflight maps agents to admins by email and groups to teams by name:

@@ -68,6 +68,18 @@ func fixture() []schema.Record {
 		&schema.Ticket{ID: "t4", Subject: "Your renewal", Status: "open", RequesterID: "a1", CreatedAt: at(30)},
 		&schema.Comment{ID: "c8", TicketID: "t4", AuthorID: "a1", Public: true, BodyText: "Time to renew", CreatedAt: at(30)},
 	}
+	// A knowledge base: a category, a section in it, a section whose
+	// category is not in the source; articles in several locales.
+	recs = append(recs,
+		&schema.KBCategory{KBEntry: schema.KBEntry{ID: "kc1", Title: "General", BodyHTML: "<p>All about &amp; more</p>", Locale: "en-us"}},
+		&schema.KBCategory{KBEntry: schema.KBEntry{ID: "kc2", ParentID: "kc1", Title: "Billing", Locale: "en-us"}},
+		&schema.KBCategory{KBEntry: schema.KBEntry{ID: "kc3", ParentID: "kc-gone", Title: "Orphans", Locale: "en-us"}},
+		&schema.KBArticle{KBEntry: schema.KBEntry{ID: "ka1", ParentID: "kc2", Title: "Invoices", BodyHTML: "<p>How to pay</p>", AuthorID: "a1", Locale: "en-us",
+			Translations: json.RawMessage(`{"en-us":{"title":"Invoices","body":"<p>How to pay</p>"},"de":{"title":"Rechnungen","body":"<p>Zahlen</p>"},` +
+				`"fr-ca":{"title":"Factures","body":"<p>Payer</p>"},"en-gb":{"title":"Invoices (UK)","body":"<p>Pay</p>"},"xx-yy":{"title":"?","body":"?"}}`)}},
+		&schema.KBArticle{KBEntry: schema.KBEntry{ID: "ka2", Title: "Draft notes", BodyHTML: "<p>wip</p>", AuthorID: "a2", Locale: "en-us", Raw: json.RawMessage(`{"draft":true}`)}},
+		&schema.KBArticle{KBEntry: schema.KBEntry{ID: "ka3", ParentID: "kc3", Title: "Lost", BodyHTML: "<p>x</p>", AuthorID: "a1", Locale: "en-us"}},
+	)
 	for i := range 7 {
 		recs = append(recs, &schema.Attachment{ID: fmt.Sprintf("f%d", i), TicketID: "t1", CommentID: "c2", FileName: fmt.Sprintf("f%d.png", i),
 			URL: fmt.Sprintf("https://files.example/f%d.png", i), Position: int64(i)})
@@ -189,6 +201,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkAttributes(t, e, res)
+	checkKnowledgeBase(t, e, res)
 	if fmt.Sprint(res.InvisibleCompanies) != "[[o2 Ghost Corp]]" {
 		t.Errorf("companies without contacts = %v, want o2 only", res.InvisibleCompanies)
 	}
@@ -365,7 +378,8 @@ type lostAnswers struct {
 }
 
 func (f *lostAnswers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	create := r.Method == http.MethodPost && (r.URL.Path == "/conversations" || strings.HasSuffix(r.URL.Path, "/reply") || strings.HasSuffix(r.URL.Path, "/parts"))
+	create := r.Method == http.MethodPost && (r.URL.Path == "/conversations" || strings.HasSuffix(r.URL.Path, "/reply") || strings.HasSuffix(r.URL.Path, "/parts") ||
+		r.URL.Path == "/help_center/collections" || r.URL.Path == "/articles")
 	if !create || f.n.Add(1)%f.every != 0 {
 		f.next.ServeHTTP(w, r)
 		return
@@ -420,6 +434,9 @@ func checkExact(t *testing.T, e *env) {
 			t.Errorf("t1: %d close parts, state %s, want closed once", closes, c.State)
 		}
 	}
+	if len(snap.Collections) != 2 || len(snap.Articles) != 2 {
+		t.Errorf("the sandbox has %d collections and %d articles, want 2 and 2", len(snap.Collections), len(snap.Articles))
+	}
 	var open int
 	e.ws.DB().QueryRowContext(t.Context(), `SELECT count(*) FROM intents`).Scan(&open)
 	if open != 0 {
@@ -454,14 +471,16 @@ func TestLoadLostAnswers(t *testing.T) {
 // resumes without making anything twice: the rerun reads back what the
 // intents say was under way.
 func TestLoadResumesAfterAStopMidCreate(t *testing.T) {
-	for _, stopAt := range []int64{1, 2, 3, 4, 5, 6, 7, 8} {
+	// Every create of the fixture's load, the knowledge base's last four.
+	for _, stopAt := range []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17} {
 		t.Run(fmt.Sprint("create ", stopAt), func(t *testing.T) {
 			sb := sandbox.New(sandbox.Options{Token: token})
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			var n atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				create := r.Method == http.MethodPost && (r.URL.Path == "/conversations" || strings.HasSuffix(r.URL.Path, "/reply") || strings.HasSuffix(r.URL.Path, "/parts"))
+				create := r.Method == http.MethodPost && (r.URL.Path == "/conversations" || strings.HasSuffix(r.URL.Path, "/reply") || strings.HasSuffix(r.URL.Path, "/parts") ||
+					r.URL.Path == "/help_center/collections" || r.URL.Path == "/articles")
 				if create && n.Add(1) == stopAt {
 					// Intercom acts; ferry stops before it hears back.
 					sb.ServeHTTP(httptest.NewRecorder(), r)
@@ -530,6 +549,8 @@ func TestEstimateCallsIsWhatTheLoadSends(t *testing.T) {
 		{"contacts", est.Contacts, sent("POST /contacts")},
 		{"company links", est.CompanyLinks, sent("POST /contacts/{contact_id}/companies")},
 		{"companies", est.Companies, sent("POST /companies")},
+		{"collections", est.Collections, sent("POST /help_center/collections")},
+		{"articles", est.Articles, sent("POST /articles")},
 		{"all", est.Total(), after.Requests - before.Requests},
 	} {
 		if c.est != c.got {
@@ -589,5 +610,48 @@ func checkAttributes(t *testing.T, e *env, res Result) {
 		if fmt.Sprint(co.CustomAttributes) != fmt.Sprint(want) {
 			t.Errorf("company %s's attributes = %v, want %v", co.CompanyID, co.CustomAttributes, want)
 		}
+	}
+}
+
+// checkKnowledgeBase checks TestLoad's knowledge base: collections nested
+// parents first, articles in their section's collection with their other
+// locales translated, authors mapped, and what cannot be kept reported.
+func checkKnowledgeBase(t *testing.T, e *env, res Result) {
+	t.Helper()
+	snap := e.sb.Snapshot()
+	cols, _ := e.ws.IDMap(t.Context(), stage.EntityCollections)
+	if len(snap.Collections) != 2 {
+		t.Fatalf("collections = %+v, want General and Billing", snap.Collections)
+	}
+	general, billing := snap.Collections[0], snap.Collections[1]
+	if general.Name != "General" || general.ParentID != "" || general.Description != "All about & more" || billing.ParentID != general.ID || cols["kc2"] != billing.ID {
+		t.Errorf("collections = %+v", snap.Collections)
+	}
+	if o, reason := outcome(t, e.ws, stage.EntityCollections, "kc3"); o != stage.Failed || !strings.Contains(reason, "parent kc-gone") {
+		t.Errorf("kc3: %s %q", o, reason)
+	}
+	arts, _ := e.ws.IDMap(t.Context(), stage.EntityArticles)
+	byID := map[string]sandbox.Article{}
+	for _, a := range snap.Articles {
+		byID[a.ID] = a
+	}
+	ada := sandbox.DefaultAdmins()[0].ID // a1's admin, and the token's own
+	a1 := byID[arts["ka1"]]
+	var locales []string
+	for l := range a1.Translated {
+		locales = append(locales, l)
+	}
+	slices.Sort(locales)
+	if a1.Title != "Invoices" || a1.ParentID != billing.ID || a1.State != "published" || a1.AuthorID != ada || fmt.Sprint(locales) != "[de fr]" || a1.Translated["de"]["title"] != "Rechnungen" {
+		t.Errorf("ka1 = %+v", a1)
+	}
+	if a2 := byID[arts["ka2"]]; a2.State != "draft" || a2.ParentID != "" || a2.AuthorID != ada {
+		t.Errorf("ka2 (a draft by an unmapped agent, standing alone) = %+v", a2)
+	}
+	if o, reason := outcome(t, e.ws, stage.EntityArticles, "ka3"); o != stage.Failed || !strings.Contains(reason, "section kc3 was not migrated") {
+		t.Errorf("ka3: %s %q", o, reason)
+	}
+	if fmt.Sprint(res.KnowledgeBase.LocalesLeftOut) != "[ka1: en-gb ka1: xx-yy]" || res.KnowledgeBase.DatesNotKept != 4 {
+		t.Errorf("knowledge base result = %+v", res.KnowledgeBase)
 	}
 }

@@ -142,6 +142,8 @@ type Calls struct {
 	Tags          int64 // POST /conversations/{id}/tags
 	Titles        int64 // PUT /conversations/{id} (title and custom attributes)
 	Attributes    int64 // GET and POST /data_attributes, /conversations/attributes
+	Collections   int64 // POST /help_center/collections
+	Articles      int64 // POST /articles
 	Assignments   int64 // POST /conversations/{id}/parts (assignment)
 	States        int64 // POST /conversations/{id}/parts (close, snooze)
 	// Unloadable tickets fail before any call: their requester is not a
@@ -151,7 +153,7 @@ type Calls struct {
 
 // Total is every call.
 func (c Calls) Total() int64 {
-	return c.Preflight + c.Attributes + c.Companies + c.Contacts + c.CompanyLinks + c.Conversations + c.Parts + c.Participants +
+	return c.Preflight + c.Attributes + c.Collections + c.Articles + c.Companies + c.Contacts + c.CompanyLinks + c.Conversations + c.Parts + c.Participants +
 		c.TagCreates + c.Tags + c.Titles + c.Assignments + c.States
 }
 
@@ -248,6 +250,16 @@ SELECT
 	}
 	if tagMigrated != "" {
 		c.TagCreates++
+	}
+	// The knowledge base: what hangs from a category that loads (a
+	// collection whose parent is missing fails, and its articles with it).
+	kb := `WITH RECURSIVE r AS (
+  SELECT id FROM kb_categories WHERE coalesce(parent_id, '') = ''
+  UNION SELECT k.id FROM kb_categories k JOIN r ON k.parent_id = r.id)
+SELECT (SELECT count(*) FROM r WHERE id NOT IN ` + migrated("collections") + `),
+  (SELECT count(*) FROM kb_articles WHERE (coalesce(parent_id, '') = '' OR parent_id IN (SELECT id FROM r)) AND id NOT IN ` + migrated("articles") + `)`
+	if err := db.QueryRowContext(ctx, kb).Scan(&c.Collections, &c.Articles); err != nil {
+		return c, fmt.Errorf("estimate the knowledge base's calls: %w", err)
 	}
 	return c, nil
 }

@@ -106,6 +106,13 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 	for _, s := range res.Attributes.Skipped {
 		fmt.Fprintf(env.progress(), "load: %s\n", s)
 	}
+	if kb := res.KnowledgeBase; kb.DatesNotKept > 0 || len(kb.LocalesLeftOut) > 0 {
+		fmt.Fprintf(env.progress(), "load: %d collections and articles carry the load's date: Intercom does not let a knowledge base's dates be set\n", kb.DatesNotKept)
+		if n := len(kb.LocalesLeftOut); n > 0 {
+			fmt.Fprintf(env.progress(), "load: %d article translations are in locales Intercom does not have (or a second one of the same language) and were left out: %s\n",
+				n, strings.Join(kb.LocalesLeftOut[:min(n, 10)], ", "))
+		}
+	}
 	if res.PhonesLeftOut > 0 {
 		fmt.Fprintf(env.progress(), "load: %d contacts were created without their phone number, which could not be made E.164 (see the log; options.phone_country sets the calling code of numbers written without one)\n", res.PhonesLeftOut)
 	}

@@ -145,6 +145,14 @@ func Summary(ctx context.Context, db *sql.DB) ([]EntityCounts, error) {
 		out = append(out, c)
 		delete(got, e)
 	}
+	// The knowledge base, when the source has one.
+	for _, e := range []string{EntityCollections, EntityArticles} {
+		if c, ok := got[e]; ok {
+			c.Entity = e
+			out = append(out, c)
+			delete(got, e)
+		}
+	}
 	for _, c := range got { // entities a later ferry added; keep them visible
 		out = append(out, c)
 	}

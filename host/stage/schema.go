@@ -17,6 +17,8 @@ const (
 	EntityTickets     = "tickets"     // to conversations
 	EntityComments    = "comments"    // to conversation parts
 	EntityAttachments = "attachments" // to attachment URLs on parts
+	EntityCollections = "collections" // from knowledge-base categories and sections
+	EntityArticles    = "articles"    // from knowledge-base articles
 )
 
 // Outcomes of a record in the ledger.
@@ -41,6 +43,10 @@ func EntityOfStream(stream string) string {
 		return EntityComments
 	case schema.Attachments:
 		return EntityAttachments
+	case schema.KBCategories:
+		return EntityCollections
+	case schema.KBArticles:
+		return EntityArticles
 	}
 	return ""
 }

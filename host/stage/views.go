@@ -13,6 +13,8 @@ WITH staged AS (
   UNION ALL SELECT 'tickets', id FROM tickets
   UNION ALL SELECT 'comments', id FROM comments
   UNION ALL SELECT 'attachments', id FROM attachments
+  UNION ALL SELECT 'collections', id FROM kb_categories
+  UNION ALL SELECT 'articles', id FROM kb_articles
 ), available AS (
   SELECT entity, source_id FROM staged
   UNION SELECT entity, source_id FROM ledger

@@ -136,13 +136,9 @@ func (s *Server) listCompanies(r *http.Request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	page := 1
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, &apiError{status: http.StatusBadRequest, code: "parameter_invalid", field: "page", message: "page must be a positive integer"}
-		}
-		page = n
+	page, aerr := pageParam(q)
+	if aerr != nil {
+		return nil, aerr
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()

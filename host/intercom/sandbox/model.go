@@ -170,6 +170,8 @@ type Snapshot struct {
 	Conversations []Conversation
 	Tags          []Tag
 	Attributes    []Attribute
+	Collections   []Collection
+	Articles      []Article
 }
 
 // Contact returns the contact with the given Intercom id.
@@ -192,18 +194,22 @@ func (s Snapshot) Conversation(id string) (Conversation, bool) {
 
 // store is the sandbox's data. Every access holds Server.mu.
 type store struct {
-	admins        []Admin
-	teams         []Team
-	contacts      map[string]*Contact
-	contactOrder  []string
-	companies     map[string]*Company // by Intercom id
-	companyOrder  []string
-	conversations map[string]*Conversation
-	convOrder     []string
-	tags          map[string]*Tag
-	tagOrder      []string
-	plans         map[string]string // plan name → id
-	attributes    []*Attribute      // custom attributes, in creation order
+	admins          []Admin
+	teams           []Team
+	contacts        map[string]*Contact
+	contactOrder    []string
+	companies       map[string]*Company // by Intercom id
+	companyOrder    []string
+	conversations   map[string]*Conversation
+	convOrder       []string
+	tags            map[string]*Tag
+	tagOrder        []string
+	plans           map[string]string // plan name → id
+	attributes      []*Attribute      // custom attributes, in creation order
+	collections     map[string]*Collection
+	collectionOrder []string
+	articles        map[string]*Article
+	articleOrder    []string
 	// seq numbers the numeric ids (conversations, parts, messages, tags),
 	// which Intercom hands out as numeric strings.
 	seq int64
@@ -218,6 +224,8 @@ func newStore(admins []Admin, teams []Team) *store {
 		conversations: map[string]*Conversation{},
 		tags:          map[string]*Tag{},
 		plans:         map[string]string{},
+		collections:   map[string]*Collection{},
+		articles:      map[string]*Article{},
 		seq:           1000,
 	}
 }
@@ -281,6 +289,12 @@ func (st *store) snapshot() Snapshot {
 		out.Tags = append(out.Tags, *st.tags[id])
 	}
 	out.Attributes = st.attributesCopy()
+	for _, id := range st.collectionOrder {
+		out.Collections = append(out.Collections, *st.collections[id])
+	}
+	for _, id := range st.articleOrder {
+		out.Articles = append(out.Articles, *st.articles[id])
+	}
 	return out
 }
 

@@ -173,6 +173,10 @@ func (s *Server) routes() {
 	handle("POST /data_attributes", s.createDataAttribute)
 	handle("GET /conversations/attributes", s.listConversationAttributes)
 	handle("POST /conversations/attributes", s.createConversationAttribute)
+	handle("POST /help_center/collections", s.createCollection)
+	handle("GET /help_center/collections", s.listCollections)
+	handle("POST /articles", s.createArticle)
+	handle("GET /articles", s.listArticles)
 	handle("POST /tags", s.createTag)
 	handle("GET /tags", s.listTags)
 

@@ -619,3 +619,16 @@ func perPageParam(q url.Values, def, most int) (int, *apiError) {
 	}
 	return min(n, most), nil
 }
+
+// pageParam reads a page-numbered list's page (from 1; 1 when absent).
+func pageParam(q url.Values) (int, *apiError) {
+	v := q.Get("page")
+	if v == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, &apiError{status: 400, code: "parameter_invalid", field: "page", message: "page must be a positive integer"}
+	}
+	return n, nil
+}
