@@ -18,6 +18,7 @@ func TestValidateFilter(t *testing.T) {
 		{"comment_count > 2 AND id IN (SELECT ticket_id FROM comments WHERE NOT public)", ""},
 		{"EXISTS (SELECT 1 FROM attachments a WHERE a.ticket_id = ticket_overview.id AND a.size > 1000000)", ""},
 		{"json_extract_string(raw, '$.via.channel') = 'email'", ""},
+		{"NOT requester_suspended AND requester_active", ""},
 		{"status = ", "syntax error"},
 		{"true); DELETE FROM tickets; --", "syntax error"},
 		{"true); DELETE FROM tickets; SELECT (1", "statement of its own"},

@@ -45,6 +45,7 @@ WITH c AS (
 SELECT t.id, t.subject, t.status, t.priority, t.type, t.tags,
   t.created_at, t.updated_at,
   t.requester_id, r.email AS requester_email, r.name AS requester_name, r.role AS requester_role,
+  r.active AS requester_active, r.suspended AS requester_suspended,
   coalesce(t.organization_id, r.organization_id) AS organization_id, o.name AS organization_name,
   t.assignee_id, ag.email AS assignee_email, ag.name AS assignee_name,
   t.group_id, g.name AS group_name,
