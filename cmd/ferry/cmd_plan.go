@@ -93,7 +93,7 @@ func planIntercom(c *cli.Context, cfg *config.Config, db *sql.DB, sel stage.Sele
 		return err
 	}
 	calls, err := load.EstimateCalls(c.Context, db, sel, tm, load.EstimateOptions{
-		TagMigrated: cfg.Options.TagMigrated, CustomAttributes: cfg.Options.CustomAttributesOn(), Client: ic,
+		TagMigrated: cfg.Options.TagMigrated, CustomAttributes: cfg.Options.CustomAttributesOn(), Client: ic, TicketType: cfg.Target.Intercom.TicketType,
 	})
 	if err != nil {
 		return err

@@ -610,3 +610,54 @@ func TestMigrateUnderPressure(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrateAsTickets migrates into Intercom tickets of a configured type:
+// one ticket per source ticket, each comment a part (the requester's first
+// one, without attachments, the description), nothing failed.
+func TestMigrateAsTickets(t *testing.T) {
+	w := newWorld(t, zendesktest.GenerateOptions{Seed: 13, Tickets: 15, EndUsers: 12, Organizations: 3})
+	cfgPath := filepath.Join(w.ws, "ferry.yaml")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), `token: "${INTERCOM_TOKEN}" }`, `token: "${INTERCOM_TOKEN}", ticket_type: "Support request" }`, 1))
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.mustFerry("migrate", "-w", w.ws)
+	rep := w.report()
+	for entity, n := range map[string]int{"tickets": len(w.hd.Tickets), "comments": w.hd.CommentCount()} {
+		if got := rep[entity]; got != (entityCounts{Available: n, Migrated: n}) {
+			t.Errorf("report %s = %+v, want %d migrated", entity, got, n)
+		}
+	}
+	snap := w.ic.Snapshot()
+	if len(snap.Tickets) != len(w.hd.Tickets) || len(snap.Conversations) != 0 {
+		t.Fatalf("%d tickets and %d conversations, want %d tickets", len(snap.Tickets), len(snap.Conversations), len(w.hd.Tickets))
+	}
+	ids := w.idMap("tickets")
+	byID := map[string]sandbox.Ticket{}
+	for _, tk := range snap.Tickets {
+		byID[tk.ID] = tk
+	}
+	for _, tk := range w.hd.Tickets {
+		want := 0
+		for i, c := range tk.Comments {
+			if i == 0 && c.AuthorID == tk.RequesterID && c.Public && len(c.Attachments) == 0 {
+				continue // the description
+			}
+			want += max(1, (len(c.Attachments)+4)/5)
+		}
+		got := byID[ids[id(tk.ID)]]
+		n := 0
+		for _, p := range got.Parts {
+			if p.PartType == "comment" || p.PartType == "note" {
+				n++
+			}
+		}
+		if n != want || got.Attributes["_default_title_"] != fmt.Sprintf("[ZD-%d] %s", tk.ID, tk.Subject) {
+			t.Errorf("ticket %d: %d parts (want %d), title %v", tk.ID, n, want, got.Attributes["_default_title_"])
+		}
+	}
+}

@@ -101,6 +101,9 @@ type Intercom struct {
 	Ceiling int `yaml:"ceiling,omitempty"`
 	// Concurrency is how many conversations load at once (default 8).
 	Concurrency int `yaml:"concurrency,omitempty"`
+	// TicketType, when set, loads tickets as Intercom tickets of the type
+	// of that name (created when missing) instead of conversations.
+	TicketType string `yaml:"ticket_type,omitempty"`
 }
 
 // Options are the migration's choices.

@@ -391,6 +391,47 @@ func exerciseAll(t *testing.T, e *env) {
 	_, err = c.TagContact(ctx, ann.ID, tag.ID)
 	must(err)
 
+	// Tickets: a type with an attribute, a ticket, parts, a tag, closed.
+	tt, err := c.CreateTicketType(ctx, "Support request", "Customer", "migrated tickets")
+	must(err)
+	_, err = c.CreateTicketTypeAttribute(ctx, string(tt.ID), "Order number", "integer", "the order")
+	must(err)
+	types, err := c.ListTicketTypes(ctx)
+	must(err)
+	if len(types) != 1 || len(types[0].Attributes.List) != 3 || types[0].Attributes.List[2].DataType != "integer" {
+		t.Errorf("ListTicketTypes = %+v", types)
+	}
+	tk, err := c.CreateTicket(ctx, CreateTicketRequest{TicketTypeID: string(tt.ID), Contacts: []TicketContact{{ID: ann.ID}},
+		TicketAttributes: map[string]any{TicketTitle: "Printer", TicketDescription: "It burns", "Order number": 42},
+		CreatedAt:        1_600_000_000, Assignment: &TicketAssignment{AdminAssigneeID: adminID, TeamAssigneeID: teamID}, SkipNotifications: true})
+	must(err)
+	part, err := c.ReplyTicket(ctx, string(tk.ID), ReplyRequest{Type: "admin", AdminID: adminID, MessageType: MessageNote, Body: "<p>looking</p>", CreatedAt: 1_600_000_100, SkipNotifications: true})
+	must(err)
+	if part.ID == "" || part.CreatedAt != 1_600_000_100 {
+		t.Errorf("ReplyTicket = %+v", part)
+	}
+	_, err = c.ReplyTicket(ctx, string(tk.ID), ReplyRequest{Type: "user", IntercomUserID: ann.ID, MessageType: MessageComment, Body: "thanks", CreatedAt: 1_600_000_200})
+	must(err)
+	must(c.TagTicket(ctx, string(tk.ID), tag.ID, adminID))
+	closed := false
+	_, err = c.UpdateTicket(ctx, string(tk.ID), UpdateTicketRequest{Open: &closed, AdminID: admin})
+	must(err)
+	gotTicket, err := c.GetTicket(ctx, string(tk.ID))
+	must(err)
+	if gotTicket.Open || gotTicket.TicketState.Category != "resolved" || len(gotTicket.TicketParts.TicketParts) != 2 || gotTicket.CreatedAt != 1_600_000_000 ||
+		string(gotTicket.AdminAssigneeID) != adminID || len(gotTicket.Tags.Tags) != 1 || gotTicket.TicketAttributes["Order number"] != float64(42) {
+		t.Errorf("GetTicket = %+v", gotTicket)
+	}
+	foundTickets, _, err := c.SearchTickets(ctx, "contact_ids", ann.ID, "", 0)
+	must(err)
+	if len(foundTickets) != 1 || foundTickets[0].ID != tk.ID {
+		t.Errorf("SearchTickets = %+v", foundTickets)
+	}
+	if _, err := c.CreateTicket(ctx, CreateTicketRequest{TicketTypeID: string(tt.ID), Contacts: []TicketContact{{ID: ann.ID}},
+		TicketAttributes: map[string]any{"Order number": "many"}}); StatusCode(err) != http.StatusBadRequest {
+		t.Errorf("a ticket attribute of another type: %v, want a 400", err)
+	}
+
 	cv, err := c.GetConversation(ctx, conv)
 	must(err)
 	wantParts := []struct {
@@ -459,8 +500,8 @@ func exerciseAll(t *testing.T, e *env) {
 	if st.Calls == 0 || st.ByEndpoint["POST /conversations/{conversation_id}/reply"].Calls != int64(len(replies)+1) {
 		t.Errorf("client stats = %+v", st)
 	}
-	if st.Failed != 7 { // 400 attribute in use, 400 article author, 409, 404 contact, 404 company lookup, 404 attach, 404 admin reply
-		t.Errorf("Failed = %d, want 7", st.Failed)
+	if st.Failed != 8 { // 400 attribute in use, 400 article author, 400 ticket attribute, 409, 404 contact, 404 company lookup, 404 attach, 404 admin reply
+		t.Errorf("Failed = %d, want 8", st.Failed)
 	}
 }
 

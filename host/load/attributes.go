@@ -175,35 +175,12 @@ WHERE custom_fields IS NOT NULL AND json_type(j.value) <> 'NULL' GROUP BY ALL OR
 // drops from the sets those that exist with another type.
 func (l *Loader) ensureAttributes(ctx context.Context, tickets, users, orgs attributeSet) (Attributes, error) {
 	var res Attributes
-	ensure := func(model string, set attributeSet, existing map[string]string, create func(a attribute) error) error {
-		keys := make([]string, 0, len(set))
-		for k := range set {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			a := set[k]
-			have, ok := existing[strings.ToLower(a.name)]
-			switch {
-			case ok && have == a.dataType:
-			case ok:
-				res.Skipped = append(res.Skipped, fmt.Sprintf("%s field %s: Intercom's %s attribute %q is of type %s, not %s; its values are left out", model, k, model, a.name, have, a.dataType))
-				delete(set, k)
-			default:
-				if err := create(a); err != nil {
-					return err
-				}
-				res.Created = append(res.Created, fmt.Sprintf("%s.%s (%s)", model, a.name, a.dataType))
-			}
-		}
-		return nil
-	}
 	for _, m := range modelSets(tickets, users, orgs) {
 		existing, err := existingAttributes(ctx, l.ic, m.model)
 		if err != nil {
 			return res, err
 		}
-		err = ensure(m.model, m.set, existing, func(a attribute) error {
+		err = reconcile(m.model, m.set, existing, &res, func(a attribute) error {
 			if m.model == "conversation" {
 				_, err := l.ic.CreateConversationAttribute(ctx, a.name, a.dataType, "migrated by ferry")
 				return err
@@ -216,6 +193,34 @@ func (l *Loader) ensureAttributes(ctx context.Context, tickets, users, orgs attr
 		}
 	}
 	return res, nil
+}
+
+// reconcile makes Intercom's attributes of model (existing: lower-case
+// name → type) fit set: it creates the missing ones and drops from set the
+// fields whose attribute exists with another type, noting both in res.
+func reconcile(model string, set attributeSet, existing map[string]string, res *Attributes, create func(attribute) error) error {
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		a := set[k]
+		have, ok := existing[strings.ToLower(a.name)]
+		switch {
+		case ok && have == a.dataType:
+		case ok:
+			res.Skipped = append(res.Skipped, fmt.Sprintf("%s field %s: Intercom's %s attribute %q is of type %s, not %s; its values are left out", model, k, model, a.name, have, a.dataType))
+			delete(set, k)
+		default:
+			if err := create(a); err != nil {
+				return err
+			}
+			existing[strings.ToLower(a.name)] = a.dataType
+			res.Created = append(res.Created, fmt.Sprintf("%s.%s (%s)", model, a.name, a.dataType))
+		}
+	}
+	return nil
 }
 
 // modelSet is one model's attributes.

@@ -37,6 +37,9 @@ type Options struct {
 	DefaultAdminEmail string
 	// TagMigrated, when set, tags every migrated conversation.
 	TagMigrated string
+	// TicketType, when set, makes tickets load as Intercom tickets of the
+	// type of that name (created when missing) instead of conversations.
+	TicketType string
 	// CustomAttributes makes custom fields custom attributes (created in
 	// preflight when missing) of conversations, contacts and companies.
 	CustomAttributes bool
@@ -75,6 +78,9 @@ type Result struct {
 	// InvisibleCompanies are the companies (source id and name) that no
 	// migrated contact is linked to: Intercom does not show them.
 	InvisibleCompanies [][2]string
+	// CCsLeftOut counts the CC'd people of tickets loaded as Intercom
+	// tickets, which take one contact.
+	CCsLeftOut int
 	// KnowledgeBase says what Intercom could not keep of the knowledge base.
 	KnowledgeBase KnowledgeBase
 	// PhonesLeftOut counts contacts created without their phone number,
@@ -96,9 +102,12 @@ type Loader struct {
 	users        map[string]*schema.User
 	// Custom fields → attributes, by ticket field id and by custom field key.
 	ticketAttrs, userAttrs, orgAttrs attributeSet
+	// asTickets is the ticket type tickets load as; nil: conversations.
+	asTickets *ticketTarget
 
 	mu            sync.Mutex
 	phonesLeftOut int
+	ccsLeftOut    int
 	contacts      map[string]string // source user id → Intercom contact id
 	tags          map[string]*tagID // by tag name, lower case
 }
@@ -139,6 +148,9 @@ func (l *Loader) Run(ctx context.Context) (Result, error) {
 	if err := l.tickets(ctx); err != nil {
 		return res, err
 	}
+	l.mu.Lock()
+	res.CCsLeftOut = l.ccsLeftOut
+	l.mu.Unlock()
 	if err := l.ws.CascadeTicketOutcomes(ctx, l.opts.RunID); err != nil {
 		return res, err
 	}
@@ -213,14 +225,30 @@ func (l *Loader) preflight(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	var tickets, users, orgs attributeSet
 	if l.opts.CustomAttributes {
-		tickets, users, orgs, err := planAttributes(ctx, l.ws.DB())
-		if err != nil {
+		if tickets, users, orgs, err = planAttributes(ctx, l.ws.DB()); err != nil {
 			return res, err
 		}
-		if res.Attributes, err = l.ensureAttributes(ctx, tickets, users, orgs); err != nil {
+	}
+	if l.opts.TicketType != "" {
+		// Ticket fields become attributes of the ticket type, not of
+		// conversations.
+		if l.asTickets, err = l.ensureTicketType(ctx, l.opts.TicketType, tickets, &res.Attributes); err != nil {
+			return res, fmt.Errorf("prepare ticket type %q: %w", l.opts.TicketType, err)
+		}
+	}
+	if l.opts.CustomAttributes {
+		convAttrs := tickets
+		if l.asTickets != nil {
+			convAttrs = nil
+		}
+		created, err := l.ensureAttributes(ctx, convAttrs, users, orgs)
+		if err != nil {
 			return res, fmt.Errorf("create custom attributes: %w", err)
 		}
+		res.Attributes.Created = append(res.Attributes.Created, created.Created...)
+		res.Attributes.Skipped = append(res.Attributes.Skipped, created.Skipped...)
 		l.ticketAttrs, l.userAttrs, l.orgAttrs = tickets, users, orgs
 		for _, s := range res.Attributes.Skipped {
 			l.log.Warn("custom field left out", "reason", s)

@@ -373,6 +373,9 @@ func TestLoadRefusesAnUnknownDefaultAdmin(t *testing.T) {
 type lostAnswers struct {
 	next  http.Handler
 	every int64
+	// paths, when set, are the creates (by path prefix) that lose answers
+	// instead of the conversations' and the knowledge base's.
+	paths []string
 	n     atomic.Int64
 	lost  atomic.Int64
 }
@@ -380,6 +383,9 @@ type lostAnswers struct {
 func (f *lostAnswers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	create := r.Method == http.MethodPost && (r.URL.Path == "/conversations" || strings.HasSuffix(r.URL.Path, "/reply") || strings.HasSuffix(r.URL.Path, "/parts") ||
 		r.URL.Path == "/help_center/collections" || r.URL.Path == "/articles")
+	if f.paths != nil {
+		create = r.Method == http.MethodPost && slices.ContainsFunc(f.paths, func(p string) bool { return strings.HasPrefix(r.URL.Path, p) }) && !strings.HasSuffix(r.URL.Path, "/search")
+	}
 	if !create || f.n.Add(1)%f.every != 0 {
 		f.next.ServeHTTP(w, r)
 		return
@@ -474,24 +480,10 @@ func TestLoadResumesAfterAStopMidCreate(t *testing.T) {
 	// Every create of the fixture's load, the knowledge base's last four.
 	for _, stopAt := range []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17} {
 		t.Run(fmt.Sprint("create ", stopAt), func(t *testing.T) {
-			sb := sandbox.New(sandbox.Options{Token: token})
-			ctx, cancel := context.WithCancel(t.Context())
-			defer cancel()
-			var n atomic.Int64
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				create := r.Method == http.MethodPost && (r.URL.Path == "/conversations" || strings.HasSuffix(r.URL.Path, "/reply") || strings.HasSuffix(r.URL.Path, "/parts") ||
-					r.URL.Path == "/help_center/collections" || r.URL.Path == "/articles")
-				if create && n.Add(1) == stopAt {
-					// Intercom acts; ferry stops before it hears back.
-					sb.ServeHTTP(httptest.NewRecorder(), r)
-					cancel()
-					<-r.Context().Done()
-					return
-				}
-				sb.ServeHTTP(w, r)
-			}))
-			t.Cleanup(srv.Close)
-			e := &env{ws: stageAll(t, fixture()), sb: sb, url: srv.URL}
+			e, ctx := stopAtCreate(t, stopAt, func(r *http.Request) bool {
+				return r.URL.Path == "/conversations" || strings.HasSuffix(r.URL.Path, "/reply") || strings.HasSuffix(r.URL.Path, "/parts") ||
+					r.URL.Path == "/help_center/collections" || r.URL.Path == "/articles"
+			})
 			ic, _ := intercom.New(intercom.Options{BaseURL: e.url, Token: token})
 			if _, err := New(e.ws, ic, Options{RunID: 2, Concurrency: 1}).Run(ctx); err == nil {
 				t.Fatal("the stopped load did not stop")
@@ -654,4 +646,167 @@ func checkKnowledgeBase(t *testing.T, e *env, res Result) {
 	if fmt.Sprint(res.KnowledgeBase.LocalesLeftOut) != "[ka1: en-gb ka1: xx-yy]" || res.KnowledgeBase.DatesNotKept != 4 {
 		t.Errorf("knowledge base result = %+v", res.KnowledgeBase)
 	}
+}
+
+// ticketParts lists an Intercom ticket's comment and note parts.
+func ticketParts(tk sandbox.Ticket) []string {
+	var out []string
+	for _, p := range tk.Parts {
+		if p.PartType == "comment" || p.PartType == "note" {
+			out = append(out, p.PartType+"|"+p.RawBody)
+		}
+	}
+	return out
+}
+
+// With a ticket type, tickets load as Intercom tickets: title, description,
+// attributes and assignment on create, comments as parts in order, tags and
+// state after; exactly once even when answers are lost or the load stops.
+func TestLoadAsTickets(t *testing.T) {
+	wantParts := map[string]int{"t1": 4, "t3": 2, "t4": 0}
+	check := func(t *testing.T, e *env) {
+		t.Helper()
+		snap := e.sb.Snapshot()
+		ids, _ := e.ws.IDMap(t.Context(), stage.EntityTickets)
+		if len(snap.Tickets) != 3 || len(snap.Conversations) != 0 {
+			t.Fatalf("%d tickets and %d conversations, want 3 tickets", len(snap.Tickets), len(snap.Conversations))
+		}
+		byID := map[string]sandbox.Ticket{}
+		for _, tk := range snap.Tickets {
+			byID[tk.ID] = tk
+		}
+		for id, n := range wantParts {
+			if got := ticketParts(byID[ids[id]]); len(got) != n {
+				t.Errorf("%s: %d parts, want %d: %q", id, len(got), n, got)
+			}
+		}
+		var open int
+		e.ws.DB().QueryRowContext(t.Context(), `SELECT count(*) FROM intents`).Scan(&open)
+		if open != 0 {
+			t.Errorf("%d intents left", open)
+		}
+	}
+	run := func(t *testing.T, e *env, ctx context.Context, runID int64) (Result, error) {
+		ic, _ := intercom.New(intercom.Options{BaseURL: e.url, Token: token})
+		return New(e.ws, ic, Options{TagMigrated: "migrated", RunID: runID, Concurrency: 2, CustomAttributes: true, TicketType: "Support request"}).Run(ctx)
+	}
+
+	t.Run("content", func(t *testing.T) {
+		e := newEnv(t)
+		ic, _ := intercom.New(intercom.Options{BaseURL: e.url, Token: token})
+		tm, err := MapTeammates(t.Context(), ic, e.ws.DB(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		est, err := EstimateCalls(t.Context(), e.ws.DB(), stage.Selection{}, tm,
+			EstimateOptions{TagMigrated: "migrated", CustomAttributes: true, Client: ic, TicketType: "Support request"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := e.sb.Stats().Requests
+		res, err := run(t, e, t.Context(), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sent := e.sb.Stats().Requests - before; sent != est.Total() {
+			t.Errorf("the plan estimated %d calls (%+v), the load sent %d", est.Total(), est, sent)
+		}
+		check(t, e)
+		snap := e.sb.Snapshot()
+		ids, _ := e.ws.IDMap(t.Context(), stage.EntityTickets)
+		contacts, _ := e.ws.IDMap(t.Context(), stage.EntityContacts)
+		var t1, t3 sandbox.Ticket
+		for _, tk := range snap.Tickets {
+			switch tk.ID {
+			case ids["t1"]:
+				t1 = tk
+			case ids["t3"]:
+				t3 = tk
+			}
+		}
+		if t1.Attributes["_default_title_"] != "Printer on fire" || t1.Attributes["_default_description_"] != "It burns" || fmt.Sprint(t1.Attributes["Order number"]) != "4711" ||
+			t1.CreatedAt != at(0).Unix() || t1.AdminAssigneeID == "" || t1.TeamAssigneeID == "" || t1.Open || t1.State != "resolved" || len(t1.Tags) != 2 ||
+			!slices.Equal(t1.ContactIDs, []string{contacts["u1"]}) || !t1.SkipNotifications {
+			t.Errorf("t1 = %+v", t1)
+		}
+		if got := ticketParts(t1); got[0] != "comment|<p>Use water</p>" || !strings.Contains(got[3], "aside") {
+			t.Errorf("t1 parts = %q", got)
+		}
+		if t3.Attributes["_default_description_"] != "Callback" || t3.SnoozedUntil == 0 || !t3.Open {
+			t.Errorf("t3 (opened by an agent, pending) = %+v", t3)
+		}
+		if res.CCsLeftOut != 1 {
+			t.Errorf("CCs left out = %d, want t1's u2", res.CCsLeftOut)
+		}
+		types := snap.TicketTypes
+		if len(types) != 1 || types[0].Name != "Support request" || len(types[0].Attributes) != 6 {
+			t.Errorf("ticket types = %+v", types)
+		}
+		for _, a := range snap.Attributes {
+			if a.Model == "conversation" {
+				t.Errorf("conversation attribute %q made for tickets", a.Name)
+			}
+		}
+		// A second run sends nothing that creates or changes.
+		beforeAgain := e.sb.Stats()
+		if _, err := run(t, e, t.Context(), 3); err != nil {
+			t.Fatal(err)
+		}
+		for ep, st := range e.sb.Stats().Endpoints {
+			if !strings.HasPrefix(ep, "GET ") && st.Requests != beforeAgain.Endpoints[ep].Requests {
+				t.Errorf("the second run sent %s", ep)
+			}
+		}
+	})
+	t.Run("lost answers", func(t *testing.T) {
+		sb := sandbox.New(sandbox.Options{Token: token})
+		f := &lostAnswers{next: sb, every: 2, paths: []string{"/tickets"}}
+		srv := httptest.NewServer(f)
+		t.Cleanup(srv.Close)
+		e := &env{ws: stageAll(t, fixture()), sb: sb, url: srv.URL}
+		if _, err := run(t, e, t.Context(), 2); err != nil {
+			t.Fatal(err)
+		}
+		if f.lost.Load() == 0 {
+			t.Fatal("no answer was lost")
+		}
+		check(t, e)
+	})
+	for _, stopAt := range []int64{1, 2, 3, 4, 5, 6} {
+		t.Run(fmt.Sprint("stop at create ", stopAt), func(t *testing.T) {
+			e, ctx := stopAtCreate(t, stopAt, func(r *http.Request) bool {
+				return r.URL.Path == "/tickets" || strings.HasSuffix(r.URL.Path, "/reply")
+			})
+			if _, err := run(t, e, ctx, 2); err == nil {
+				t.Fatal("the stopped load did not stop")
+			}
+			if _, err := run(t, e, t.Context(), 3); err != nil {
+				t.Fatal(err)
+			}
+			check(t, e)
+		})
+	}
+}
+
+// stopAtCreate serves a sandbox that, at the stopAt-th POST create, acts
+// on it and then stops the load (cancels the context it returns) before
+// the answer arrives: a crash or kill between a create and its record.
+func stopAtCreate(t *testing.T, stopAt int64, isCreate func(*http.Request) bool) (*env, context.Context) {
+	t.Helper()
+	sb := sandbox.New(sandbox.Options{Token: token})
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && isCreate(r) && n.Add(1) == stopAt {
+			// Intercom acts; ferry stops before it hears back.
+			sb.ServeHTTP(httptest.NewRecorder(), r)
+			cancel()
+			<-r.Context().Done()
+			return
+		}
+		sb.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return &env{ws: stageAll(t, fixture()), sb: sb, url: srv.URL}, ctx
 }

@@ -105,6 +105,9 @@ func MapTeammates(ctx context.Context, ic *intercom.Client, db *sql.DB, defaultA
 type EstimateOptions struct {
 	TagMigrated      string
 	CustomAttributes bool
+	// TicketType says tickets load as Intercom tickets (see
+	// Options.TicketType).
+	TicketType string
 	// Client reads the attributes Intercom has (with CustomAttributes).
 	Client *intercom.Client
 }
@@ -176,12 +179,18 @@ func EstimateCalls(ctx context.Context, db *sql.DB, sel stage.Selection, tm Team
 	c := Calls{Preflight: 3}
 	tagMigrated := opts.TagMigrated
 	hasAttrs := "false"
+	asTickets := opts.TicketType != ""
+	var tickets, users, orgs attributeSet
 	if opts.CustomAttributes {
-		tickets, users, orgs, err := planAttributes(ctx, db)
-		if err != nil {
+		var err error
+		if tickets, users, orgs, err = planAttributes(ctx, db); err != nil {
 			return c, err
 		}
-		if c.Attributes, err = attributeCalls(ctx, opts.Client, tickets, users, orgs); err != nil {
+		convAttrs := tickets
+		if asTickets {
+			convAttrs = nil
+		}
+		if c.Attributes, err = attributeCalls(ctx, opts.Client, convAttrs, users, orgs); err != nil {
 			return c, err
 		}
 		var ids []string
@@ -191,6 +200,19 @@ func EstimateCalls(ctx context.Context, db *sql.DB, sel stage.Selection, tm Team
 		if len(ids) > 0 {
 			hasAttrs = "EXISTS (SELECT 1 FROM json_each(lt.custom_fields) AS j WHERE j.key IN (" + strings.Join(ids, ", ") + ") AND json_type(j.value) <> 'NULL')"
 		}
+	}
+	if asTickets {
+		n, err := ticketTypeCalls(ctx, opts.Client, opts.TicketType, tickets)
+		if err != nil {
+			return c, err
+		}
+		c.Attributes += n
+	}
+	// An Intercom ticket's description takes no attachments: a first
+	// comment with some is a part of its own.
+	opensWith := "c.n = 1 AND c.public AND c.author_id = lt.requester_id"
+	if asTickets {
+		opensWith += " AND coalesce(a.k, 0) = 0"
 	}
 	with, args := stage.SelectionCTEs(sel)
 	onlyReferenced := sel.Demo > 0
@@ -230,7 +252,7 @@ SELECT
   (SELECT count(*) FROM t) - (SELECT count(*) FROM lt),
   (SELECT count(*) FROM lt),
   (SELECT coalesce(sum(greatest(1, ceil(coalesce(a.k, 0) / ` + fmt.Sprint(maxAttachmentsPerPart) + `.0))::BIGINT
-      - CASE WHEN c.n = 1 AND c.public AND c.author_id = lt.requester_id THEN 1 ELSE 0 END), 0)::BIGINT
+      - CASE WHEN ` + opensWith + ` THEN 1 ELSE 0 END), 0)::BIGINT
    FROM c JOIN lt ON lt.id = c.ticket_id LEFT JOIN a ON a.comment_id = c.id
    WHERE c.id NOT IN ` + migrated("comments") + `),
   (SELECT count(*) FROM cc),
@@ -261,5 +283,39 @@ SELECT (SELECT count(*) FROM r WHERE id NOT IN ` + migrated("collections") + `),
 	if err := db.QueryRowContext(ctx, kb).Scan(&c.Collections, &c.Articles); err != nil {
 		return c, fmt.Errorf("estimate the knowledge base's calls: %w", err)
 	}
+	if asTickets {
+		// Title, attributes and assignment go with the create; CCs cannot.
+		c.Titles, c.Assignments, c.Participants = 0, 0, 0
+	}
 	return c, nil
+}
+
+// ticketTypeCalls counts the calls preflight makes about the ticket type:
+// the list, its create when missing, and the attributes it lacks.
+func ticketTypeCalls(ctx context.Context, ic *intercom.Client, name string, set attributeSet) (int64, error) {
+	types, err := ic.ListTicketTypes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := int64(1)
+	have := map[string]bool{}
+	found := false
+	for _, tt := range types {
+		if !tt.Archived && strings.EqualFold(strings.TrimSpace(tt.Name), strings.TrimSpace(name)) {
+			found = true
+			for _, a := range tt.Attributes.List {
+				have[strings.ToLower(a.Name)] = true
+			}
+			break
+		}
+	}
+	if !found {
+		n++
+	}
+	for _, a := range set {
+		if !have[strings.ToLower(a.name)] {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -164,21 +164,19 @@ type opening struct {
 // more attachments than one message takes goes on in follow-up parts.
 func (tl *ticketLoad) open(ctx context.Context, requester string) (int, error) {
 	t := tl.t
-	req := intercom.CreateConversationRequest{
-		From:      intercom.ConversationFrom{Type: intercom.RoleUser, ID: requester},
-		Body:      openingBody(t),
-		CreatedAt: unix(t.CreatedAt),
-	}
 	var first *schema.Comment
-	if len(tl.comments) > 0 && tl.comments[0].AuthorID == t.RequesterID && tl.comments[0].Public {
+	if len(tl.comments) > 0 && tl.comments[0].AuthorID == t.RequesterID && tl.comments[0].Public &&
+		// An Intercom ticket's description takes no attachments.
+		(tl.l.asTickets == nil || len(tl.attachments[tl.comments[0].ID]) == 0) {
 		first = tl.comments[0]
-		req.Body = plainBody(first)
-		req.CreatedAt = unix(first.CreatedAt)
-		req.AttachmentURLs = urls(chunk(tl.attachments[first.ID], 0))
 	}
-	o := opening{Contact: requester, CreatedAt: req.CreatedAt}
+	o := opening{Contact: requester, CreatedAt: unix(t.CreatedAt)}
 	if first != nil {
-		o.Comment = first.ID
+		o.Comment, o.CreatedAt = first.ID, unix(first.CreatedAt)
+	}
+	create, find := tl.openConversation(requester, first), tl.findOpening
+	if tl.l.asTickets != nil {
+		create, find = tl.openTicket(requester, first), tl.findTicket
 	}
 	detail, _ := json.Marshal(o)
 
@@ -188,7 +186,7 @@ func (tl *ticketLoad) open(ctx context.Context, requester string) (int, error) {
 		// An earlier run sent this create and lost the answer (or
 		// crashed): look for what it made before sending it again.
 		var err error
-		if tl.convID, msgID, found, err = tl.findOpening(ctx, o); err != nil {
+		if tl.convID, msgID, found, err = find(ctx, o); err != nil {
 			return 0, err
 		}
 		tl.resumed = found
@@ -196,16 +194,16 @@ func (tl *ticketLoad) open(ctx context.Context, requester string) (int, error) {
 		return 0, err
 	}
 	for try := 0; !found; try++ {
-		msg, err := tl.l.ic.CreateConversation(ctx, req)
+		id, opening, err := create(ctx)
 		if err == nil {
-			tl.convID, msgID, found = msg.ConversationID, msg.ID, true
+			tl.convID, msgID, found = id, opening, true
 			break
 		}
 		if !errors.Is(err, intercom.ErrOutcomeUnknown) || try >= maxResends {
-			return 0, fmt.Errorf("create conversation: %w", err)
+			return 0, err
 		}
 		tl.l.log.Warn("the answer to a create was lost: reading Intercom back", "ticket", t.ID, "error", err)
-		if tl.convID, msgID, found, err = tl.findOpening(ctx, o); err != nil {
+		if tl.convID, msgID, found, err = find(ctx, o); err != nil {
 			return 0, err
 		}
 	}
@@ -234,6 +232,124 @@ func (tl *ticketLoad) open(ctx context.Context, requester string) (int, error) {
 		return 0, fmt.Errorf("comment %s: %w", first.ID, err)
 	}
 	return 1, nil
+}
+
+// openConversation creates the ticket's conversation as the requester,
+// opening with the first comment (and its first attachments) when given,
+// else with the subject; it returns the conversation and its first message.
+func (tl *ticketLoad) openConversation(requester string, first *schema.Comment) func(context.Context) (string, string, error) {
+	t := tl.t
+	req := intercom.CreateConversationRequest{
+		From:      intercom.ConversationFrom{Type: intercom.RoleUser, ID: requester},
+		Body:      openingBody(t),
+		CreatedAt: unix(t.CreatedAt),
+	}
+	if first != nil {
+		req.Body = plainBody(first)
+		req.CreatedAt = unix(first.CreatedAt)
+		req.AttachmentURLs = urls(chunk(tl.attachments[first.ID], 0))
+	}
+	return func(ctx context.Context) (string, string, error) {
+		msg, err := tl.l.ic.CreateConversation(ctx, req)
+		if err != nil {
+			return "", "", fmt.Errorf("create conversation: %w", err)
+		}
+		return msg.ConversationID, msg.ID, nil
+	}
+}
+
+// openTicket creates the Intercom ticket: the subject its title, the first
+// comment (else the subject) its description, the custom fields its
+// attributes, assigned as the source ticket is. It returns the ticket twice:
+// the first comment became the ticket itself.
+func (tl *ticketLoad) openTicket(requester string, first *schema.Comment) func(context.Context) (string, string, error) {
+	l, t := tl.l, tl.t
+	attrs, bad := l.ticketAttrs.values(t.CustomFields)
+	for _, b := range bad {
+		l.log.Warn("custom field value left out of the ticket", "ticket", t.ID, "reason", b)
+	}
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	attrs[intercom.TicketTitle] = openingBody(t)
+	attrs[intercom.TicketDescription] = openingBody(t)
+	req := intercom.CreateTicketRequest{TicketTypeID: l.asTickets.typeID, Contacts: []intercom.TicketContact{{ID: requester}},
+		TicketAttributes: attrs, CreatedAt: unix(t.CreatedAt), SkipNotifications: true}
+	if first != nil {
+		attrs[intercom.TicketDescription] = plainBody(first)
+		req.CreatedAt = unix(first.CreatedAt)
+	}
+	var as intercom.TicketAssignment
+	if admin, ok := l.agentAdmin[t.AssigneeID]; ok && t.AssigneeID != "" {
+		as.AdminAssigneeID = admin
+	}
+	if team, ok := l.groupTeam[t.GroupID]; ok && t.GroupID != "" {
+		as.TeamAssigneeID = team
+	}
+	if as != (intercom.TicketAssignment{}) {
+		req.Assignment = &as
+	}
+	return func(ctx context.Context) (string, string, error) {
+		tk, err := l.ic.CreateTicket(ctx, req)
+		if err != nil {
+			return "", "", err
+		}
+		return string(tk.ID), string(tk.ID), nil
+	}
+}
+
+// findTicket looks in Intercom for the ticket a lost create made: the
+// contact's ticket of that created_at that no other source ticket has.
+func (tl *ticketLoad) findTicket(ctx context.Context, o opening) (id, opening string, found bool, err error) {
+	cursor := ""
+	for {
+		tks, next, err := tl.l.ic.SearchTickets(ctx, "contact_ids", o.Contact, cursor, 150)
+		if err != nil {
+			return "", "", false, fmt.Errorf("look for the ticket of a lost create: %w", err)
+		}
+		for _, tk := range tks {
+			if tk.CreatedAt == o.CreatedAt && !tl.taken[string(tk.ID)] {
+				tl.l.log.Info("found the ticket a lost create made", "ticket", tl.t.ID, "intercom_ticket", tk.ID)
+				return string(tk.ID), string(tk.ID), true, nil
+			}
+		}
+		if next == "" {
+			return "", "", false, nil
+		}
+		cursor = next
+	}
+}
+
+// reply sends a part to the conversation or ticket and returns its id.
+func (tl *ticketLoad) reply(ctx context.Context, req intercom.ReplyRequest) (string, error) {
+	if tl.l.asTickets != nil {
+		p, err := tl.l.ic.ReplyTicket(ctx, tl.convID, req)
+		if err != nil {
+			return "", fmt.Errorf("reply: %w", err)
+		}
+		return p.ID, nil
+	}
+	conv, err := tl.l.ic.ReplyConversation(ctx, tl.convID, req)
+	if err != nil {
+		return "", fmt.Errorf("reply: %w", err)
+	}
+	return newestPart(conv.ConversationParts.ConversationParts), nil
+}
+
+// readParts reads the conversation's or ticket's parts (the newest 500).
+func (tl *ticketLoad) readParts(ctx context.Context) ([]intercom.ConversationPart, error) {
+	if tl.l.asTickets != nil {
+		tk, err := tl.l.ic.GetTicket(ctx, tl.convID)
+		if err != nil {
+			return nil, err
+		}
+		return tk.TicketParts.TicketParts, nil
+	}
+	conv, err := tl.l.ic.GetConversation(ctx, tl.convID)
+	if err != nil {
+		return nil, err
+	}
+	return conv.ConversationParts.ConversationParts, nil
 }
 
 // maxResends bounds how often a create whose answer was lost, and which
@@ -363,13 +479,12 @@ func (tl *ticketLoad) sendPart(ctx context.Context, c *schema.Comment, k int, re
 		}
 	}
 	for try := 0; ; try++ {
-		conv, err := l.ic.ReplyConversation(ctx, tl.convID, req)
+		id, err := tl.reply(ctx, req)
 		if err == nil {
-			id := newestPart(conv)
 			return id, tl.sentStep(ctx, c, k, id)
 		}
 		if !errors.Is(err, intercom.ErrOutcomeUnknown) || try >= maxResends {
-			return "", fmt.Errorf("reply: %w", err)
+			return "", err
 		}
 		l.log.Warn("the answer to a reply was lost: reading Intercom back", "comment", c.ID, "error", err)
 		id, found, ferr := tl.findPart(ctx, mark)
@@ -400,21 +515,20 @@ func (tl *ticketLoad) knowLastPart(ctx context.Context) error {
 	if tl.lastPartKnown {
 		return nil
 	}
-	conv, err := tl.l.ic.GetConversation(ctx, tl.convID)
+	parts, err := tl.readParts(ctx)
 	if err != nil {
 		return fmt.Errorf("read the conversation to resume it: %w", err)
 	}
-	tl.lastPart, tl.lastPartKnown = newestPart(conv), true
+	tl.lastPart, tl.lastPartKnown = newestPart(parts), true
 	return nil
 }
 
 // findPart looks in the conversation for the part a lost reply made.
 func (tl *ticketLoad) findPart(ctx context.Context, m partMark) (string, bool, error) {
-	conv, err := tl.l.ic.GetConversation(ctx, tl.convID)
+	parts, err := tl.readParts(ctx)
 	if err != nil {
 		return "", false, fmt.Errorf("look for the part of a lost reply: %w", err)
 	}
-	parts := conv.ConversationParts.ConversationParts
 	from := 0
 	if m.After != "" {
 		from = len(parts) // not in the window: nothing after it is ours
@@ -434,9 +548,8 @@ func (tl *ticketLoad) findPart(ctx context.Context, m partMark) (string, bool, e
 	return "", false, nil
 }
 
-// newestPart is the id of a conversation's newest part ("" for none).
-func newestPart(conv *intercom.Conversation) string {
-	parts := conv.ConversationParts.ConversationParts
+// newestPart is the id of the newest of parts ("" for none).
+func newestPart(parts []intercom.ConversationPart) string {
 	if len(parts) == 0 {
 		return ""
 	}
@@ -486,6 +599,9 @@ func (tl *ticketLoad) migratedOutcomes(c *schema.Comment, partID string) []stage
 // A conversation an earlier run made is read first, so that what that run
 // did already is not done twice.
 func (tl *ticketLoad) finish(ctx context.Context) error {
+	if tl.l.asTickets != nil {
+		return tl.finishTicket(ctx)
+	}
 	l, t := tl.l, tl.t
 	var now *intercom.Conversation
 	if tl.resumed {
@@ -497,18 +613,12 @@ func (tl *ticketLoad) finish(ctx context.Context) error {
 	if err := tl.participants(ctx, now); err != nil {
 		return err
 	}
-	tags := append([]string{}, t.Tags...)
-	if l.opts.TagMigrated != "" {
-		tags = append(tags, l.opts.TagMigrated)
-	}
-	for _, name := range tags {
-		id, err := l.tag(ctx, name)
-		if err != nil {
-			return err
-		}
-		if _, err := l.ic.TagConversation(ctx, tl.convID, id, l.defaultAdmin); err != nil {
-			return fmt.Errorf("tag %q: %w", name, err)
-		}
+	err := tl.tagAll(ctx, func(id string) error {
+		_, err := l.ic.TagConversation(ctx, tl.convID, id, l.defaultAdmin)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	// The title and the custom attributes go in one call.
 	attrs, bad := l.ticketAttrs.values(t.CustomFields)
@@ -549,6 +659,69 @@ func (tl *ticketLoad) finish(ctx context.Context) error {
 			now, func(c *intercom.Conversation) bool { return c.State == "snoozed" })
 		if err != nil {
 			return fmt.Errorf("snooze: %w", err)
+		}
+	}
+	return nil
+}
+
+// finishTicket sets what an Intercom ticket takes after its parts: tags and
+// state (title, attributes and assignment went with the create). A ticket
+// an earlier run made is read first. CCs cannot be kept: a ticket has one
+// contact.
+func (tl *ticketLoad) finishTicket(ctx context.Context) error {
+	l, t := tl.l, tl.t
+	var now *intercom.Ticket
+	if tl.resumed {
+		var err error
+		if now, err = l.ic.GetTicket(ctx, tl.convID); err != nil {
+			return fmt.Errorf("read the ticket to resume it: %w", err)
+		}
+	}
+	requester, _ := tl.contactOf(t.RequesterID)
+	for _, cc := range t.CCIDs {
+		if contact, ok := tl.contactOf(cc); ok && contact != requester {
+			l.mu.Lock()
+			l.ccsLeftOut++
+			l.mu.Unlock()
+		}
+	}
+	err := tl.tagAll(ctx, func(id string) error { return l.ic.TagTicket(ctx, tl.convID, id, l.defaultAdmin) })
+	if err != nil {
+		return err
+	}
+	actor := l.defaultAdmin
+	if admin, ok := l.agentAdmin[t.AssigneeID]; ok && t.AssigneeID != "" {
+		actor = admin
+	}
+	switch status := strings.ToLower(t.Status); {
+	case closedStatuses[status] && (now == nil || now.Open):
+		closed := false
+		if _, err := l.ic.UpdateTicket(ctx, tl.convID, intercom.UpdateTicketRequest{Open: &closed, AdminID: adminNumber(actor)}); err != nil {
+			return fmt.Errorf("close: %w", err)
+		}
+	case snoozedStatuses[status] && (now == nil || now.SnoozedUntil == 0):
+		until := time.Now().Add(cmp.Or(l.opts.SnoozeFor, DefaultSnooze)).Unix()
+		if _, err := l.ic.UpdateTicket(ctx, tl.convID, intercom.UpdateTicketRequest{SnoozedUntil: until, AdminID: adminNumber(actor)}); err != nil {
+			return fmt.Errorf("snooze: %w", err)
+		}
+	}
+	return nil
+}
+
+// tagAll applies the ticket's tags, and the tag of every migrated ticket,
+// through apply (given each tag's id).
+func (tl *ticketLoad) tagAll(ctx context.Context, apply func(tagID string) error) error {
+	tags := append([]string{}, tl.t.Tags...)
+	if tl.l.opts.TagMigrated != "" {
+		tags = append(tags, tl.l.opts.TagMigrated)
+	}
+	for _, name := range tags {
+		id, err := tl.l.tag(ctx, name)
+		if err != nil {
+			return err
+		}
+		if err := apply(id); err != nil {
+			return fmt.Errorf("tag %q: %w", name, err)
 		}
 	}
 	return nil

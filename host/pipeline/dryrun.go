@@ -91,7 +91,7 @@ func dryRun(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(env.progress(), "dry run: %d requests written to %s; nothing was sent to Intercom but reads of its admins, teams and attributes, and the workspace is unchanged\n",
+	fmt.Fprintf(env.progress(), "dry run: %d requests written to %s; nothing was sent to Intercom but reads of its admins, teams, attributes and ticket types, and the workspace is unchanged\n",
 		rec.count(), out.Name())
 	return res, err
 }
@@ -140,6 +140,22 @@ func standIn(ctx context.Context, ic *intercom.Client) (*sandbox.Server, error) 
 				sb.AddAttribute(sandbox.Attribute{Model: model, Name: a.Name, DataType: a.DataType, Archived: a.Archived})
 			}
 		}
+	}
+	types, err := ic.ListTicketTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, tt := range types {
+		if tt.Archived {
+			continue
+		}
+		var attrs []sandbox.TicketTypeAttribute
+		for _, a := range tt.Attributes.List {
+			if !a.Archived {
+				attrs = append(attrs, sandbox.TicketTypeAttribute{Name: a.Name, DataType: a.DataType})
+			}
+		}
+		sb.AddTicketType(tt.Name, tt.Category, attrs)
 	}
 	attrs, err := ic.ListConversationAttributes(ctx)
 	if err != nil {

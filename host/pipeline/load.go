@@ -81,6 +81,7 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 		TagMigrated:       options.TagMigrated,
 		PhoneCountry:      options.PhoneCountry,
 		CustomAttributes:  options.CustomAttributesOn(),
+		TicketType:        env.Config.Target.Intercom.TicketType,
 		SnoozeFor:         time.Duration(options.SnoozeDays) * 24 * time.Hour,
 		Concurrency:       env.Config.Target.Intercom.Concurrency,
 		RunID:             runID,
@@ -112,6 +113,9 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 			fmt.Fprintf(env.progress(), "load: %d article translations are in locales Intercom does not have (or a second one of the same language) and were left out: %s\n",
 				n, strings.Join(kb.LocalesLeftOut[:min(n, 10)], ", "))
 		}
+	}
+	if res.CCsLeftOut > 0 {
+		fmt.Fprintf(env.progress(), "load: %d CC'd people were left out: an Intercom ticket has one contact\n", res.CCsLeftOut)
 	}
 	if res.PhonesLeftOut > 0 {
 		fmt.Fprintf(env.progress(), "load: %d contacts were created without their phone number, which could not be made E.164 (see the log; options.phone_country sets the calling code of numbers written without one)\n", res.PhonesLeftOut)

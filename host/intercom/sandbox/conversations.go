@@ -220,6 +220,36 @@ func (st *store) findReplyContact(in *replyIn) *Contact {
 	return nil
 }
 
+// replyPart is the part a reply makes (s.mu held): by its admin or
+// contact, at its created_at when given, with its attachments.
+func (st *store) replyPart(in *replyIn, contact *Contact, attachments []Attachment, now int64) (Part, *apiError) {
+	var author Author
+	if in.Type == "admin" {
+		a, ok := st.admin(in.AdminID.value())
+		if !ok {
+			return Part{}, errNotFound("Resource Not Found")
+		}
+		author = adminAuthor(a)
+	} else {
+		author = contactAuthor(contact)
+	}
+	p := Part{ID: st.numericID(), PartType: in.MessageType, CreatedAt: now, Author: author, SkipNotifications: in.SkipNotifications}
+	if in.CreatedAt != nil && *in.CreatedAt > 0 {
+		// Replies keep the given created_at, like the conversation itself.
+		p.CreatedAt = *in.CreatedAt
+	}
+	p.UpdatedAt = p.CreatedAt
+	if in.Body != nil {
+		p.RawBody, p.Body = *in.Body, htmlBody(*in.Body)
+	}
+	files, aerr := attachmentsFromFiles(in.AttachmentFiles, p.ID)
+	if aerr != nil {
+		return Part{}, aerr
+	}
+	p.Attachments = append(attachments, files...)
+	return p, nil
+}
+
 func (s *Server) replyConversation(r *http.Request) (any, *apiError) {
 	var in replyIn
 	if aerr := decodeBody(r, &in); aerr != nil {
@@ -259,31 +289,10 @@ func (s *Server) replyConversation(r *http.Request) (any, *apiError) {
 		return nil, aerr
 	}
 
-	var author Author
-	if in.Type == "admin" {
-		a, ok := s.st.admin(in.AdminID.value())
-		if !ok {
-			return nil, errNotFound("Resource Not Found")
-		}
-		author = adminAuthor(a)
-	} else {
-		author = contactAuthor(contact)
-	}
-
-	p := Part{ID: s.st.numericID(), PartType: in.MessageType, CreatedAt: now, Author: author, SkipNotifications: in.SkipNotifications}
-	if in.CreatedAt != nil && *in.CreatedAt > 0 {
-		// Replies keep the given created_at, like the conversation itself.
-		p.CreatedAt = *in.CreatedAt
-	}
-	p.UpdatedAt = p.CreatedAt
-	if in.Body != nil {
-		p.RawBody, p.Body = *in.Body, htmlBody(*in.Body)
-	}
-	files, aerr := attachmentsFromFiles(in.AttachmentFiles, p.ID)
+	p, aerr := s.st.replyPart(&in, contact, attachments, now)
 	if aerr != nil {
 		return nil, aerr
 	}
-	p.Attachments = append(attachments, files...)
 
 	if in.Type == "admin" {
 		if p.PartType != "note" {
@@ -518,30 +527,12 @@ func (s *Server) tagConversation(r *http.Request) (any, *apiError) {
 // contact search over the conversation fields the sandbox keeps, newest
 // first as Intercom lists them, 20 a page by default and 150 at most.
 func (s *Server) searchConversations(r *http.Request) (any, *apiError) {
-	q, perPage, startingAfter, aerr := parseSearch(r, conversationSearchable, 20)
-	if aerr != nil {
-		return nil, aerr
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var ids []string
-	for _, id := range s.st.convOrder {
-		c := s.st.conversations[id]
-		if q.match(func(f string) any { return conversationValue(c, f) }) {
-			ids = append(ids, id)
-		}
-	}
-	page, pages, aerr := cursorPage(ids, startingAfter, perPage)
-	if aerr != nil {
-		return nil, aerr
-	}
-	list := make([]conversationWire, len(page))
-	for i, id := range page {
-		list[i] = renderConversation(s.st.conversations[id], s.st, false)
-	}
-	return map[string]any{
-		"type": "conversation.list", "conversations": list, "total_count": len(ids), "pages": pages,
-	}, nil
+	return searchList(r, conversationSearchable, s.st.convOrder,
+		func(id, f string) any { return conversationValue(s.st.conversations[id], f) },
+		func(id string) any { return renderConversation(s.st.conversations[id], s.st, false) },
+		"conversation.list", "conversations")
 }
 
 // addParticipant is POST /conversations/{id}/customers: another contact

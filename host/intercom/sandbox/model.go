@@ -172,6 +172,8 @@ type Snapshot struct {
 	Attributes    []Attribute
 	Collections   []Collection
 	Articles      []Article
+	TicketTypes   []TicketType
+	Tickets       []Ticket
 }
 
 // Contact returns the contact with the given Intercom id.
@@ -210,6 +212,10 @@ type store struct {
 	collectionOrder []string
 	articles        map[string]*Article
 	articleOrder    []string
+	ticketTypes     map[string]*TicketType
+	ticketTypeOrder []string
+	tickets         map[string]*Ticket
+	ticketOrder     []string
 	// seq numbers the numeric ids (conversations, parts, messages, tags),
 	// which Intercom hands out as numeric strings.
 	seq int64
@@ -226,6 +232,8 @@ func newStore(admins []Admin, teams []Team) *store {
 		plans:         map[string]string{},
 		collections:   map[string]*Collection{},
 		articles:      map[string]*Article{},
+		ticketTypes:   map[string]*TicketType{},
+		tickets:       map[string]*Ticket{},
 		seq:           1000,
 	}
 }
@@ -294,6 +302,16 @@ func (st *store) snapshot() Snapshot {
 	}
 	for _, id := range st.articleOrder {
 		out.Articles = append(out.Articles, *st.articles[id])
+	}
+	for _, id := range st.ticketTypeOrder {
+		tt := *st.ticketTypes[id]
+		tt.Attributes = slices.Clone(tt.Attributes)
+		out.TicketTypes = append(out.TicketTypes, tt)
+	}
+	for _, id := range st.ticketOrder {
+		t := *st.tickets[id]
+		t.Parts, t.Tags, t.ContactIDs, t.Attributes = slices.Clone(t.Parts), slices.Clone(t.Tags), slices.Clone(t.ContactIDs), cloneMap(t.Attributes)
+		out.Tickets = append(out.Tickets, t)
 	}
 	return out
 }

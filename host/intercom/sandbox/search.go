@@ -334,3 +334,29 @@ func text(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// searchList answers a search over the objects ids names (oldest first, as
+// the store keeps them): those value(id, field) makes match, a page at a
+// time, as {type: listType, key: [...], total_count, pages}.
+func searchList(r *http.Request, searchable func(string) bool, ids []string, value func(id, field string) any,
+	render func(id string) any, listType, key string) (any, *apiError) {
+	q, perPage, startingAfter, aerr := parseSearch(r, searchable, 20)
+	if aerr != nil {
+		return nil, aerr
+	}
+	var matched []string
+	for _, id := range ids {
+		if q.match(func(f string) any { return value(id, f) }) {
+			matched = append(matched, id)
+		}
+	}
+	page, pages, aerr := cursorPage(matched, startingAfter, perPage)
+	if aerr != nil {
+		return nil, aerr
+	}
+	list := make([]any, len(page))
+	for i, id := range page {
+		list[i] = render(id)
+	}
+	return map[string]any{"type": listType, key: list, "total_count": len(matched), "pages": pages}, nil
+}

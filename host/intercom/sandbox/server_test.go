@@ -203,7 +203,7 @@ func TestNotFoundAndBadRequests(t *testing.T) {
 		code               string
 	}{
 		{"unknown path", "GET", "/nope", nil, nil, 404, "not_found"},
-		{"unimplemented endpoint", "GET", "/ticket_types", nil, nil, 404, "not_found"},
+		{"unimplemented endpoint", "GET", "/help_center/help_centers", nil, nil, 404, "not_found"},
 		{"wrong method", "DELETE", "/contacts/abc", nil, nil, 404, "not_found"},
 		{"wrong method on a collection", "PATCH", "/tags", nil, nil, 404, "not_found"},
 		{"bad JSON", "POST", "/contacts", `{"email":`, nil, 400, "parameter_invalid"},
