@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryhq/ferry/host/intercom/openapicheck"
 	"github.com/ferryhq/ferry/host/intercom/sandbox"
 	"github.com/ferryhq/ferry/plugins/zendesk/zendesktest"
 )
@@ -122,7 +123,19 @@ func newWorld(t *testing.T, opts zendesktest.GenerateOptions, sbOpts ...func(*sa
 		f(&so)
 	}
 	w.ic = sandbox.New(so)
-	intercom := httptest.NewServer(w.ic)
+	var ich http.Handler = w.ic
+	// Every request ferry sends is checked against Intercom's OpenAPI
+	// description, when CI names it.
+	checker, err := openapicheck.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checker != nil {
+		ich = checker.Handler(ich, func(err error) { t.Errorf("a request does not match Intercom's OpenAPI description: %v", err) })
+		before := checker.Checked()
+		t.Cleanup(func() { t.Logf("%d requests checked with %s", checker.Checked()-before, openapicheck.Name) })
+	}
+	intercom := httptest.NewServer(ich)
 	t.Cleanup(intercom.Close)
 
 	w.ws = t.TempDir()

@@ -21,7 +21,7 @@ import (
 const testToken = "tok-ferry-test-0123456789"
 
 // specValidator checks one request against Intercom's OpenAPI description.
-// spec_kin_test.go (tag openapi) and spec_yaml_test.go (default) implement it.
+// spec_check_test.go implements it.
 type specValidator interface {
 	validate(r *http.Request, body []byte) error
 }
