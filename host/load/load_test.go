@@ -88,7 +88,7 @@ func fixture() []schema.Record {
 }
 
 // stageAll writes records into a fresh workspace the way an extract does.
-func stageAll(t *testing.T, recs []schema.Record) *stage.Workspace {
+func stageAll(t testing.TB, recs []schema.Record) *stage.Workspace {
 	t.Helper()
 	ctx := t.Context()
 	ws, err := stage.Open(ctx, t.TempDir())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // maxGroup bounds how many writes share one commit.
@@ -45,10 +46,11 @@ type writeOp struct {
 // returns only once its rows are durable: "created in Intercom" is never
 // acknowledged before it is recorded.
 type writer struct {
-	db   *sql.DB
-	ops  chan writeOp
-	quit chan struct{}
-	done chan struct{}
+	db     *sql.DB
+	ops    chan writeOp
+	quit   chan struct{}
+	done   chan struct{}
+	closed sync.Once
 }
 
 func newWriter(db *sql.DB) *writer {
@@ -77,8 +79,10 @@ func (w *writer) do(ctx context.Context, op writeOp) error {
 	return <-op.done
 }
 
+// close stops the writer once it has committed what is queued; closing
+// it again does nothing.
 func (w *writer) close() {
-	close(w.quit)
+	w.closed.Do(func() { close(w.quit) })
 	<-w.done
 }
 
