@@ -99,7 +99,7 @@ type Intercom struct {
 	// Ceiling caps calls per 10-second window below what Intercom allows,
 	// to leave room for other apps sharing the workspace's limit.
 	Ceiling int `yaml:"ceiling,omitempty"`
-	// Concurrency is how many conversations load at once (default 8).
+	// Concurrency is how many conversations load at once (default 32).
 	Concurrency int `yaml:"concurrency,omitempty"`
 	// TicketType, when set, loads tickets as Intercom tickets of the type
 	// of that name (created when missing) instead of conversations.

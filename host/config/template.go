@@ -61,7 +61,7 @@ target:
     token: "${INTERCOM_TOKEN}"     # Developer Hub > your app > Authentication
     region: us                     # us, eu or au; or base_url: http://127.0.0.1:PORT
     # ceiling: 500                 # optional: at most this many calls per 10 s
-    # concurrency: 8               # conversations loaded at once
+    # concurrency: 32              # conversations loaded at once
     # ticket_type: "Support request"  # load tickets as Intercom tickets of this type, not conversations
 
 options:

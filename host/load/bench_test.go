@@ -47,7 +47,7 @@ func BenchmarkLoad(b *testing.B) {
 		syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 		start := time.Now()
 		b.StartTimer()
-		if _, err := New(ws, ic, Options{RunID: 2, Concurrency: 16, TagMigrated: "migrated"}).Run(b.Context()); err != nil {
+		if _, err := New(ws, ic, Options{RunID: 2, TagMigrated: "migrated"}).Run(b.Context()); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()

@@ -26,6 +26,14 @@ import (
 	"github.com/ferryhq/ferry/sdk/schema"
 )
 
+// DefaultConcurrency is how many records load at once unless
+// Options.Concurrency says otherwise. Each worker waits on Intercom's
+// answer and on the workspace's commit of what it did, and the workspace
+// commits the records of all the workers waiting at once: 32 keep
+// Intercom's default budget (and ten times it, BenchmarkLoad) busy where 8
+// left it idle, and the pacer still holds them to the rate limit.
+const DefaultConcurrency = 32
+
 // Options configure a load.
 type Options struct {
 	// Tables says which workspace table holds each stream's records to
@@ -49,7 +57,7 @@ type Options struct {
 	// PhoneCountry is the calling code of phone numbers written without
 	// one (see phone.E164).
 	PhoneCountry string
-	// Concurrency is how many records load at once (default 8). The parts
+	// Concurrency is how many records load at once (DefaultConcurrency). The parts
 	// of one conversation always go in order.
 	Concurrency int
 	// RunID is the workspace run this load belongs to.
@@ -115,7 +123,7 @@ type Loader struct {
 // New returns a Loader.
 func New(ws *stage.Workspace, ic *intercom.Client, opts Options) *Loader {
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 8
+		opts.Concurrency = DefaultConcurrency
 	}
 	log := opts.Logger
 	if log == nil {

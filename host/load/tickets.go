@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -90,6 +91,15 @@ type ticketLoad struct {
 	// a part sent after it is looked for after it.
 	lastPart      string
 	lastPartKnown bool
+	// pre names the step whose intent the last settle wrote with it (see
+	// intentAfter): it is durable, and its send writes none.
+	pre stepKey
+}
+
+// stepKey names step k of a comment.
+type stepKey struct {
+	comment string
+	k       int
 }
 
 func (tl *ticketLoad) run(ctx context.Context) error {
@@ -213,21 +223,43 @@ func (tl *ticketLoad) open(ctx context.Context, requester string) (int, error) {
 		IDs:   []stage.IDMapping{{Entity: stage.EntityTickets, SourceID: t.ID, IntercomID: tl.convID, RunID: tl.l.opts.RunID}},
 		Clear: []stage.RecordKey{{Entity: stage.EntityTickets, SourceID: t.ID}},
 	}
+	// The first part's intent goes with this commit (see intentAfter):
+	// a new conversation has no parts yet; a found one is read first.
+	piggyback := func(i int) {
+		if tl.lastPartKnown {
+			next, key := tl.intentAfter(i, 0, "")
+			set.Intents = append(set.Intents, next...)
+			tl.pre = key
+		}
+	}
 	if first == nil {
-		return 0, tl.l.ws.Settle(ctx, set)
+		piggyback(-1)
+		if err := tl.l.ws.Settle(ctx, set); err != nil {
+			tl.pre = stepKey{}
+			return 0, err
+		}
+		return 0, nil
 	}
 	if steps(tl.attachments[first.ID]) == 1 {
 		set.Outcomes = tl.migratedOutcomes(first, msgID)
 		set.Clear = append(set.Clear, stage.RecordKey{Entity: stage.EntityComments, SourceID: first.ID})
-		return 1, tl.l.settle(ctx, set)
+		piggyback(0)
+		if err := tl.l.settle(ctx, set); err != nil {
+			tl.pre = stepKey{}
+			return 0, err
+		}
+		return 1, nil
 	}
 	// The first comment's message is its step 0; its other attachments
 	// follow as parts.
-	set.Intents = []stage.Intent{{Entity: stage.EntityComments, SourceID: first.ID, Step: 0, State: stage.IntentSent, Target: tl.convID, IntercomID: msgID, RunID: tl.l.opts.RunID}}
+	sent := stage.Intent{Entity: stage.EntityComments, SourceID: first.ID, Step: 0, State: stage.IntentSent, Target: tl.convID, IntercomID: msgID, RunID: tl.l.opts.RunID}
+	set.Intents = []stage.Intent{sent}
+	piggyback(0)
 	if err := tl.l.ws.Settle(ctx, set); err != nil {
+		tl.pre = stepKey{}
 		return 0, err
 	}
-	tl.parts = map[string][]stage.Intent{first.ID: set.Intents}
+	tl.parts = map[string][]stage.Intent{first.ID: {sent}}
 	if err := tl.comment(ctx, first, 1); err != nil {
 		return 0, fmt.Errorf("comment %s: %w", first.ID, err)
 	}
@@ -416,15 +448,10 @@ func (tl *ticketLoad) comment(ctx context.Context, c *schema.Comment, from int) 
 	}
 	mainPart := sent[0].IntercomID
 	for k := from; k < n; k++ {
-		body := htmlBody(c)
-		if k > 0 {
-			body = "<p>(attachments, continued)</p>"
-		}
-		req, err := tl.replyRequest(c, body)
+		req, err := tl.stepRequest(c, k)
 		if err != nil {
 			return err
 		}
-		req.AttachmentURLs = urls(chunk(atts, k))
 		in, ok := sent[k]
 		var partID string
 		switch {
@@ -443,9 +470,80 @@ func (tl *ticketLoad) comment(ctx context.Context, c *schema.Comment, from int) 
 			continue
 		}
 		set := stage.Settlement{Outcomes: tl.migratedOutcomes(c, mainPart), Clear: []stage.RecordKey{{Entity: stage.EntityComments, SourceID: c.ID}}}
-		return tl.l.settle(ctx, set)
+		next, key := tl.intentAfter(tl.index(c), k, partID)
+		set.Intents = next
+		if err := tl.l.settle(ctx, set); err != nil {
+			return err
+		}
+		tl.pre = key
+		return nil
 	}
 	return nil
+}
+
+// stepRequest is the reply that step k of comment c sends: the comment,
+// or the attachments that continue it.
+func (tl *ticketLoad) stepRequest(c *schema.Comment, k int) (intercom.ReplyRequest, error) {
+	body := htmlBody(c)
+	if k > 0 {
+		body = "<p>(attachments, continued)</p>"
+	}
+	req, err := tl.replyRequest(c, body)
+	if err != nil {
+		return req, err
+	}
+	req.AttachmentURLs = urls(chunk(tl.attachments[c.ID], k))
+	return req, nil
+}
+
+// index is comment c's place in the ticket.
+func (tl *ticketLoad) index(c *schema.Comment) int {
+	return slices.IndexFunc(tl.comments, func(x *schema.Comment) bool { return x == c })
+}
+
+// markOf is what identifies the part req makes, sent after part after.
+func markOf(req intercom.ReplyRequest, after string) partMark {
+	m := partMark{After: after, Author: req.AdminID, Type: req.MessageType, CreatedAt: req.CreatedAt}
+	if req.Type == intercom.RoleUser {
+		m.Author = req.IntercomUserID
+	}
+	return m
+}
+
+// intentAfter is the intent of the step that follows step k of the i-th
+// comment (i -1: the conversation's opening), whose part is id, for the
+// settle of that step to write in the same commit: a part then costs one
+// commit of the workspace, not two. It is nil when nothing follows, or
+// when an earlier run recorded the next step's intent (that one is read
+// back when its turn comes).
+func (tl *ticketLoad) intentAfter(i, k int, id string) ([]stage.Intent, stepKey) {
+	j, nk := -1, 0
+	if i >= 0 && k+1 < steps(tl.attachments[tl.comments[i].ID]) {
+		j, nk = i, k+1
+	} else {
+		for x := i + 1; x < len(tl.comments); x++ {
+			if tl.done[tl.comments[x].ID] != stage.Migrated {
+				j = x
+				break
+			}
+		}
+	}
+	if j < 0 {
+		return nil, stepKey{}
+	}
+	c := tl.comments[j]
+	for _, in := range tl.parts[c.ID] {
+		if in.Step == nk {
+			return nil, stepKey{}
+		}
+	}
+	req, err := tl.stepRequest(c, nk)
+	if err != nil {
+		return nil, stepKey{}
+	}
+	detail, _ := json.Marshal(markOf(req, id))
+	return []stage.Intent{{Entity: stage.EntityComments, SourceID: c.ID, Step: nk, Target: tl.convID, Detail: string(detail), RunID: tl.l.opts.RunID}},
+		stepKey{c.ID, nk}
 }
 
 // sendPart sends step k of comment c, unless it finds that an earlier try
@@ -469,14 +567,14 @@ func (tl *ticketLoad) sendPart(ctx context.Context, c *schema.Comment, k int, re
 		if err := tl.knowLastPart(ctx); err != nil {
 			return "", err
 		}
-		mark = partMark{After: tl.lastPart, Author: req.AdminID, Type: req.MessageType, CreatedAt: req.CreatedAt}
-		if req.Type == intercom.RoleUser {
-			mark.Author = req.IntercomUserID
+		mark = markOf(req, tl.lastPart)
+		if tl.pre != (stepKey{c.ID, k}) {
+			detail, _ := json.Marshal(mark)
+			if err := l.ws.Intend(ctx, stage.Intent{Entity: stage.EntityComments, SourceID: c.ID, Step: k, Target: tl.convID, Detail: string(detail), RunID: l.opts.RunID}); err != nil {
+				return "", err
+			}
 		}
-		detail, _ := json.Marshal(mark)
-		if err := l.ws.Intend(ctx, stage.Intent{Entity: stage.EntityComments, SourceID: c.ID, Step: k, Target: tl.convID, Detail: string(detail), RunID: l.opts.RunID}); err != nil {
-			return "", err
-		}
+		tl.pre = stepKey{}
 	}
 	for try := 0; ; try++ {
 		id, err := tl.reply(ctx, req)
@@ -504,9 +602,14 @@ func (tl *ticketLoad) sentStep(ctx context.Context, c *schema.Comment, k int, id
 	if k == steps(tl.attachments[c.ID])-1 {
 		return nil
 	}
-	return tl.l.ws.Settle(ctx, stage.Settlement{Intents: []stage.Intent{{
+	next, key := tl.intentAfter(tl.index(c), k, id)
+	err := tl.l.ws.Settle(ctx, stage.Settlement{Intents: append([]stage.Intent{{
 		Entity: stage.EntityComments, SourceID: c.ID, Step: k, State: stage.IntentSent, Target: tl.convID, IntercomID: id, RunID: tl.l.opts.RunID,
-	}}})
+	}}, next...)})
+	if err == nil {
+		tl.pre = key
+	}
+	return err
 }
 
 // knowLastPart reads the newest part of a conversation an earlier run
