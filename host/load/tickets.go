@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/ferryhq/ferry/host/intercom"
 	"github.com/ferryhq/ferry/host/stage"
 	"github.com/ferryhq/ferry/sdk/schema"
@@ -60,11 +62,91 @@ func (l *Loader) tickets(ctx context.Context) error {
 		taken[id] = true
 	}
 	sel := stage.Select{Stream: schema.Tickets, Table: l.table(schema.Tickets), Where: notMigrated(stage.EntityTickets, l.opts.Tickets), Order: "created_at, id"}
-	return l.each(ctx, sel, func(ctx context.Context, r schema.Record) error {
-		t := r.(*schema.Ticket)
-		tl := &ticketLoad{l: l, t: t, convID: convs[t.ID], resumed: convs[t.ID] != "", done: comments, create: creates[t.ID], parts: parts, taken: taken}
-		return tl.run(ctx)
+	g, ctx := errgroup.WithContext(ctx)
+	loads := make(chan *ticketLoad, ticketBatch)
+	for range l.opts.Concurrency {
+		g.Go(func() error {
+			for tl := range loads {
+				if err := tl.run(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(loads)
+		var batch []*ticketLoad
+		send := func() error {
+			if err := l.readThreads(ctx, batch); err != nil {
+				return err
+			}
+			for _, tl := range batch {
+				select {
+				case loads <- tl:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			batch = batch[:0]
+			return nil
+		}
+		err := l.ws.Records(ctx, sel, func(r schema.Record) error {
+			t := r.(*schema.Ticket)
+			batch = append(batch, &ticketLoad{l: l, t: t, convID: convs[t.ID], resumed: convs[t.ID] != "", done: comments, create: creates[t.ID], parts: parts, taken: taken})
+			if len(batch) == ticketBatch {
+				return send()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return send()
 	})
+	return g.Wait()
+}
+
+// ticketBatch is how many tickets' comments and attachments are read with
+// one query each: a query a ticket cost the workspace more than the ticket's
+// Intercom calls cost ferry.
+const ticketBatch = 256
+
+// readThreads reads the comments (in source order) and attachments of a
+// batch of tickets.
+func (l *Loader) readThreads(ctx context.Context, batch []*ticketLoad) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	ids := make([]string, len(batch))
+	byID := make(map[string]*ticketLoad, len(batch))
+	for i, tl := range batch {
+		ids[i] = tl.t.ID
+		byID[tl.t.ID] = tl
+		tl.attachments = map[string][]*schema.Attachment{}
+		tl.comments = nil
+		tl.read = true
+	}
+	in := "ticket_id IN (SELECT unnest(?::VARCHAR[]))"
+	err := l.ws.Records(ctx, stage.Select{Stream: schema.Comments, Table: l.table(schema.Comments), Where: in, Args: []any{ids}, Order: "ticket_id, created_at, id"}, func(r schema.Record) error {
+		c := r.(*schema.Comment)
+		tl := byID[c.TicketID]
+		tl.comments = append(tl.comments, c)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read the comments of %d tickets: %w", len(batch), err)
+	}
+	err = l.ws.Records(ctx, stage.Select{Stream: schema.Attachments, Table: l.table(schema.Attachments), Where: in, Args: []any{ids}, Order: "ticket_id, comment_id, position, id"}, func(r schema.Record) error {
+		a := r.(*schema.Attachment)
+		tl := byID[a.TicketID]
+		tl.attachments[a.CommentID] = append(tl.attachments[a.CommentID], a)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read the attachments of %d tickets: %w", len(batch), err)
+	}
+	return nil
 }
 
 // ticketLoad loads one ticket: its conversation, then its comments as parts
@@ -87,6 +169,7 @@ type ticketLoad struct {
 
 	comments    []*schema.Comment
 	attachments map[string][]*schema.Attachment // by comment id
+	read        bool                            // comments and attachments are in (readThreads)
 	// lastPart is the id of the conversation's newest part ferry knows of:
 	// a part sent after it is looked for after it.
 	lastPart      string
@@ -104,8 +187,10 @@ type stepKey struct {
 
 func (tl *ticketLoad) run(ctx context.Context) error {
 	l, t := tl.l, tl.t
-	if err := tl.read(ctx); err != nil {
-		return err
+	if !tl.read {
+		if err := l.readThreads(ctx, []*ticketLoad{tl}); err != nil {
+			return err
+		}
 	}
 	requester, ok := tl.contactOf(t.RequesterID)
 	if !ok {
@@ -132,24 +217,6 @@ func (tl *ticketLoad) run(ctx context.Context) error {
 		return tl.fail(ctx, len(tl.comments), err)
 	}
 	return l.record(ctx, stage.EntityTickets, t.ID, stage.Migrated, tl.convID, nil)
-}
-
-// read loads the ticket's comments in source order and their attachments.
-func (tl *ticketLoad) read(ctx context.Context) error {
-	ws, id := tl.l.ws, tl.t.ID
-	err := ws.Records(ctx, stage.Select{Stream: schema.Comments, Table: tl.l.table(schema.Comments), Where: "ticket_id = ?", Args: []any{id}, Order: "created_at, id"}, func(r schema.Record) error {
-		tl.comments = append(tl.comments, r.(*schema.Comment))
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	tl.attachments = map[string][]*schema.Attachment{}
-	return ws.Records(ctx, stage.Select{Stream: schema.Attachments, Table: tl.l.table(schema.Attachments), Where: "ticket_id = ?", Args: []any{id}, Order: "comment_id, position, id"}, func(r schema.Record) error {
-		a := r.(*schema.Attachment)
-		tl.attachments[a.CommentID] = append(tl.attachments[a.CommentID], a)
-		return nil
-	})
 }
 
 func (tl *ticketLoad) contactOf(userID string) (string, bool) {
