@@ -23,23 +23,34 @@ func (w *Workspace) ReadArrow(ctx context.Context, query string, batchRows int, 
 		return nil, err
 	}
 	var src array.RecordReader
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(driver.Conn)
-		if !ok {
-			return fmt.Errorf("not a driver connection: %T", dc)
-		}
-		ar, err := duckdb.NewArrowFromConn(c)
-		if err != nil {
-			return err
-		}
+	ar, err := arrowOf(conn)
+	if err == nil {
 		src, err = ar.QueryContext(ctx, query, args...)
-		return err
-	})
+	}
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("read the workspace: %w", err)
 	}
 	return &rebatcher{src: src, conn: conn, rows: int64(max(batchRows, 1)), refs: atomic.Int64{}}, nil
+}
+
+// arrowOf opens DuckDB's Arrow interface on one of the workspace's
+// connections, which it then uses (the connection outlives it).
+func arrowOf(conn *sql.Conn) (*duckdb.Arrow, error) {
+	var ar *duckdb.Arrow
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("not a driver connection: %T", dc)
+		}
+		var err error
+		ar, err = duckdb.NewArrowFromConn(c)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open Arrow interface: %w", err)
+	}
+	return ar, nil
 }
 
 // rebatcher joins a reader's small batches into batches of about rows rows.

@@ -47,19 +47,9 @@ func ValidateFilter(ctx context.Context, db *sql.DB, filter string) error {
 		return nil
 	}
 	fail := func(problem, near string) error { return &FilterError{Filter: filter, Problem: problem, Near: near} }
-	var js string
-	if err := db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", filterQuery(filter)).Scan(&js); err != nil {
+	parsed, err := parseSQL(ctx, db, filterQuery(filter))
+	if err != nil {
 		return fmt.Errorf("parse the filter: %w", err)
-	}
-	var parsed struct {
-		Error        bool              `json:"error"`
-		ErrorType    string            `json:"error_type"`
-		ErrorMessage string            `json:"error_message"`
-		Position     string            `json:"position"`
-		Statements   []json.RawMessage `json:"statements"`
-	}
-	if err := json.Unmarshal([]byte(js), &parsed); err != nil {
-		return fmt.Errorf("parse the filter: read the parse tree: %w", err)
 	}
 	if parsed.Error {
 		if parsed.ErrorType == "not implemented" {
@@ -190,4 +180,27 @@ func duckdbMessage(err error) string {
 		msg = msg[:i]
 	}
 	return strings.TrimSpace(msg)
+}
+
+// parsedSQL is DuckDB's parse of a text (json_serialize_sql): an error, or
+// the statements' parse trees.
+type parsedSQL struct {
+	Error        bool              `json:"error"`
+	ErrorType    string            `json:"error_type"`
+	ErrorMessage string            `json:"error_message"`
+	Position     string            `json:"position"`
+	Statements   []json.RawMessage `json:"statements"`
+}
+
+// parseSQL has DuckDB parse text without running it.
+func parseSQL(ctx context.Context, db RowQueryer, text string) (parsedSQL, error) {
+	var parsed parsedSQL
+	var js string
+	if err := db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", text).Scan(&js); err != nil {
+		return parsed, err
+	}
+	if err := json.Unmarshal([]byte(js), &parsed); err != nil {
+		return parsed, fmt.Errorf("read DuckDB's parse tree: %w", err)
+	}
+	return parsed, nil
 }

@@ -3,7 +3,6 @@ package stage
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,18 +44,10 @@ func (w *Workspace) NewIngest(ctx context.Context, runID int64) (*Ingest, error)
 	if err != nil {
 		return nil, fmt.Errorf("start staging: %w", err)
 	}
-	var ar *duckdb.Arrow
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(driver.Conn)
-		if !ok {
-			return fmt.Errorf("not a driver connection: %T", dc)
-		}
-		ar, err = duckdb.NewArrowFromConn(c)
-		return err
-	})
+	ar, err := arrowOf(conn)
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("start staging: open Arrow interface: %w", err)
+		return nil, fmt.Errorf("start staging: %w", err)
 	}
 	fresh := map[string]map[uint64]struct{}{}
 	for _, stream := range schema.StreamNames() {

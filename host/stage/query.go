@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -230,18 +229,10 @@ func runQuery(ctx context.Context, conn *sql.Conn, catalog *sql.DB, query string
 		}
 	}
 	var src array.RecordReader
-	err := conn.Raw(func(dc any) error {
-		c, ok := dc.(driver.Conn)
-		if !ok {
-			return fmt.Errorf("not a driver connection: %T", dc)
-		}
-		ar, err := duckdb.NewArrowFromConn(c)
-		if err != nil {
-			return fmt.Errorf("open Arrow interface: %w", err)
-		}
+	ar, err := arrowOf(conn)
+	if err == nil {
 		src, err = ar.QueryContext(ctx, query)
-		return err
-	})
+	}
 	if err != nil {
 		if rollback != nil {
 			rollback()
@@ -718,18 +709,10 @@ func WriteParquet(ctx context.Context, rdr array.RecordReader, path string) erro
 
 	const view = "ferry_query_result"
 	var release func()
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(driver.Conn)
-		if !ok {
-			return fmt.Errorf("not a driver connection: %T", dc)
-		}
-		ar, err := duckdb.NewArrowFromConn(c)
-		if err != nil {
-			return err
-		}
+	ar, err := arrowOf(conn)
+	if err == nil {
 		release, err = ar.RegisterView(renamed, view)
-		return err
-	})
+	}
 	if err != nil {
 		return fmt.Errorf("write Parquet: %w", err)
 	}

@@ -95,19 +95,9 @@ func CheckReadOnlySQL(ctx context.Context, db RowQueryer, query string) error {
 		// DuckDB reads C strings: it would see less SQL than was given.
 		return refuse("the query holds a NUL character")
 	}
-	var js string
-	if err := db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", query).Scan(&js); err != nil {
+	parsed, err := parseSQL(ctx, db, query)
+	if err != nil {
 		return fmt.Errorf("parse the query: %w", err)
-	}
-	var parsed struct {
-		Error        bool              `json:"error"`
-		ErrorType    string            `json:"error_type"`
-		ErrorMessage string            `json:"error_message"`
-		Position     string            `json:"position"`
-		Statements   []json.RawMessage `json:"statements"`
-	}
-	if err := json.Unmarshal([]byte(js), &parsed); err != nil {
-		return fmt.Errorf("parse the query: read DuckDB's parse tree: %w", err)
 	}
 	if parsed.Error {
 		switch {
