@@ -55,11 +55,11 @@ func intercomLocale(l string) (string, bool) {
 	return "", false
 }
 
-var tags = regexp.MustCompile(`<[^>]*>`)
+var htmlTag = regexp.MustCompile(`<[^>]*>`)
 
 // plainText is HTML as text, for a collection's description.
 func plainText(s string) string {
-	return strings.TrimSpace(html.UnescapeString(tags.ReplaceAllString(s, " ")))
+	return strings.TrimSpace(html.UnescapeString(htmlTag.ReplaceAllString(s, " ")))
 }
 
 func (l *Loader) knowledgeBase(ctx context.Context) (KnowledgeBase, error) {

@@ -280,23 +280,37 @@ func (l *Loader) table(stream string) string {
 // notMigrated selects the records of entity the ledger does not call
 // migrated, and that cond (optional) selects.
 func notMigrated(entity, cond string) string {
-	q := fmt.Sprintf("id NOT IN (SELECT source_id FROM ledger WHERE entity = '%s' AND outcome = 'migrated')", entity)
+	q := "id NOT IN " + migratedIDs(entity)
 	if cond != "" {
 		q += " AND (" + cond + ")"
 	}
 	return q
 }
 
+// migratedIDs is a subquery of the source ids of entity the ledger calls
+// migrated.
+func migratedIDs(entity string) string {
+	return "(SELECT source_id FROM ledger WHERE entity = '" + entity + "' AND outcome = 'migrated')"
+}
+
 // each runs fn over the selected records with the load's concurrency,
 // stopping at the first error fn returns (a fatal one: record failures are
 // recorded, not returned).
 func (l *Loader) each(ctx context.Context, sel stage.Select, fn func(context.Context, schema.Record) error) error {
+	return fanOut(ctx, l.opts.Concurrency, func(ctx context.Context, send func(schema.Record) error) error {
+		return l.ws.Records(ctx, sel, send)
+	}, fn)
+}
+
+// fanOut runs work on n workers over what produce sends, stopping at the
+// first error either returns.
+func fanOut[T any](ctx context.Context, n int, produce func(context.Context, func(T) error) error, work func(context.Context, T) error) error {
 	g, ctx := errgroup.WithContext(ctx)
-	recs := make(chan schema.Record)
-	for range l.opts.Concurrency {
+	items := make(chan T)
+	for range n {
 		g.Go(func() error {
-			for r := range recs {
-				if err := fn(ctx, r); err != nil {
+			for v := range items {
+				if err := work(ctx, v); err != nil {
 					return err
 				}
 			}
@@ -304,10 +318,10 @@ func (l *Loader) each(ctx context.Context, sel stage.Select, fn func(context.Con
 		})
 	}
 	g.Go(func() error {
-		defer close(recs)
-		return l.ws.Records(ctx, sel, func(r schema.Record) error {
+		defer close(items)
+		return produce(ctx, func(v T) error {
 			select {
-			case recs <- r:
+			case items <- v:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()

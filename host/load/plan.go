@@ -233,16 +233,13 @@ func EstimateCalls(ctx context.Context, db *sql.DB, sel stage.Selection, tm Team
 	for s := range snoozedStatuses {
 		snoozed = append(snoozed, s)
 	}
-	migrated := func(entity string) string {
-		return "(SELECT source_id FROM ledger WHERE entity = '" + entity + "' AND outcome = 'migrated')"
-	}
 	tagOne := int64(0)
 	if tagMigrated != "" {
 		tagOne = 1
 	}
 	// t: the tickets to load whose requester becomes a contact.
 	q := with + `, contact_users AS (SELECT id FROM users WHERE ` + stage.ContactUsers + `),
-t AS (SELECT * FROM tickets WHERE id IN (SELECT id FROM sel) AND id NOT IN ` + migrated("tickets") + `),
+t AS (SELECT * FROM tickets WHERE id IN (SELECT id FROM sel) AND id NOT IN ` + migratedIDs("tickets") + `),
 lt AS (SELECT * FROM t WHERE requester_id IN (SELECT id FROM contact_users)),
 c AS (SELECT c.id, c.ticket_id, c.author_id, c.public, row_number() OVER (PARTITION BY c.ticket_id ORDER BY c.created_at, c.id) AS n
       FROM comments c WHERE c.ticket_id IN (SELECT id FROM lt)),
@@ -254,7 +251,7 @@ SELECT
   (SELECT coalesce(sum(greatest(1, ceil(coalesce(a.k, 0) / ` + fmt.Sprint(maxAttachmentsPerPart) + `.0))::BIGINT
       - CASE WHEN ` + opensWith + ` THEN 1 ELSE 0 END), 0)::BIGINT
    FROM c JOIN lt ON lt.id = c.ticket_id LEFT JOIN a ON a.comment_id = c.id
-   WHERE c.id NOT IN ` + migrated("comments") + `),
+   WHERE c.id NOT IN ` + migratedIDs("comments") + `),
   (SELECT count(*) FROM cc),
   (SELECT coalesce(sum(len(coalesce(tags, []))) + count(*) * ` + fmt.Sprint(tagOne) + `, 0)::BIGINT FROM lt),
   (SELECT count(DISTINCT lower(x.tag)) FROM lt, unnest(lt.tags) AS x(tag)),
@@ -262,9 +259,9 @@ SELECT
   (SELECT count(*) FROM lt WHERE assignee_id IN (SELECT id FROM users WHERE role = 'agent'))
     + (SELECT count(*) FROM lt WHERE group_id IN (` + quote(tm.teams) + `)),
   (SELECT count(*) FROM lt WHERE lower(status) IN (` + quote(closed) + `) OR lower(status) IN (` + quote(snoozed) + `)),
-  (SELECT count(*) FROM users WHERE ` + stage.ContactsCondition(onlyReferenced) + ` AND id NOT IN ` + migrated("contacts") + `),
-  (SELECT count(*) FROM users WHERE ` + stage.ContactsCondition(onlyReferenced) + ` AND id NOT IN ` + migrated("contacts") + ` AND coalesce(organization_id, '') <> ''),
-  (SELECT count(*) FROM organizations WHERE ` + stage.CompaniesCondition(onlyReferenced) + ` AND id NOT IN ` + migrated("companies") + `)`
+  (SELECT count(*) FROM users WHERE ` + stage.ContactsCondition(onlyReferenced) + ` AND id NOT IN ` + migratedIDs("contacts") + `),
+  (SELECT count(*) FROM users WHERE ` + stage.ContactsCondition(onlyReferenced) + ` AND id NOT IN ` + migratedIDs("contacts") + ` AND coalesce(organization_id, '') <> ''),
+  (SELECT count(*) FROM organizations WHERE ` + stage.CompaniesCondition(onlyReferenced) + ` AND id NOT IN ` + migratedIDs("companies") + `)`
 	err := db.QueryRowContext(ctx, q, args...).Scan(&c.Unloadable, &c.Conversations, &c.Parts, &c.Participants, &c.Tags, &c.TagCreates,
 		&c.Titles, &c.Assignments, &c.States, &c.Contacts, &c.CompanyLinks, &c.Companies)
 	if err != nil {
@@ -278,8 +275,8 @@ SELECT
 	kb := `WITH RECURSIVE r AS (
   SELECT id FROM kb_categories WHERE coalesce(parent_id, '') = ''
   UNION SELECT k.id FROM kb_categories k JOIN r ON k.parent_id = r.id)
-SELECT (SELECT count(*) FROM r WHERE id NOT IN ` + migrated("collections") + `),
-  (SELECT count(*) FROM kb_articles WHERE (coalesce(parent_id, '') = '' OR parent_id IN (SELECT id FROM r)) AND id NOT IN ` + migrated("articles") + `)`
+SELECT (SELECT count(*) FROM r WHERE id NOT IN ` + migratedIDs("collections") + `),
+  (SELECT count(*) FROM kb_articles WHERE (coalesce(parent_id, '') = '' OR parent_id IN (SELECT id FROM r)) AND id NOT IN ` + migratedIDs("articles") + `)`
 	if err := db.QueryRowContext(ctx, kb).Scan(&c.Collections, &c.Articles); err != nil {
 		return c, fmt.Errorf("estimate the knowledge base's calls: %w", err)
 	}

@@ -7,12 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"slices"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ferryhq/ferry/host/intercom"
 	"github.com/ferryhq/ferry/host/stage"
@@ -62,30 +59,15 @@ func (l *Loader) tickets(ctx context.Context) error {
 		taken[id] = true
 	}
 	sel := stage.Select{Stream: schema.Tickets, Table: l.table(schema.Tickets), Where: notMigrated(stage.EntityTickets, l.opts.Tickets), Order: "created_at, id"}
-	g, ctx := errgroup.WithContext(ctx)
-	loads := make(chan *ticketLoad, ticketBatch)
-	for range l.opts.Concurrency {
-		g.Go(func() error {
-			for tl := range loads {
-				if err := tl.run(ctx); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	g.Go(func() error {
-		defer close(loads)
+	return fanOut(ctx, l.opts.Concurrency, func(ctx context.Context, send func(*ticketLoad) error) error {
 		var batch []*ticketLoad
-		send := func() error {
+		flush := func() error {
 			if err := l.readThreads(ctx, batch); err != nil {
 				return err
 			}
 			for _, tl := range batch {
-				select {
-				case loads <- tl:
-				case <-ctx.Done():
-					return ctx.Err()
+				if err := send(tl); err != nil {
+					return err
 				}
 			}
 			batch = batch[:0]
@@ -95,16 +77,15 @@ func (l *Loader) tickets(ctx context.Context) error {
 			t := r.(*schema.Ticket)
 			batch = append(batch, &ticketLoad{l: l, t: t, convID: convs[t.ID], resumed: convs[t.ID] != "", done: comments, create: creates[t.ID], parts: parts, taken: taken})
 			if len(batch) == ticketBatch {
-				return send()
+				return flush()
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		return send()
-	})
-	return g.Wait()
+		return flush()
+	}, func(ctx context.Context, tl *ticketLoad) error { return tl.run(ctx) })
 }
 
 // ticketBatch is how many tickets' comments and attachments are read with
@@ -209,7 +190,7 @@ func (tl *ticketLoad) run(ctx context.Context) error {
 		if tl.done[c.ID] == stage.Migrated {
 			continue
 		}
-		if err := tl.comment(ctx, c, 0); err != nil {
+		if err := tl.comment(ctx, i, 0); err != nil {
 			return tl.fail(ctx, i, fmt.Errorf("comment %s: %w", c.ID, err))
 		}
 	}
@@ -327,7 +308,7 @@ func (tl *ticketLoad) open(ctx context.Context, requester string) (int, error) {
 		return 0, err
 	}
 	tl.parts = map[string][]stage.Intent{first.ID: {sent}}
-	if err := tl.comment(ctx, first, 1); err != nil {
+	if err := tl.comment(ctx, 0, 1); err != nil {
 		return 0, fmt.Errorf("comment %s: %w", first.ID, err)
 	}
 	return 1, nil
@@ -501,12 +482,13 @@ func chunk(atts []*schema.Attachment, n int) []*schema.Attachment {
 	return atts[lo:min(len(atts), lo+maxAttachmentsPerPart)]
 }
 
-// comment sends comment c's parts from step from on: an admin reply or
+// comment sends the i-th comment's parts from step from on: an admin reply or
 // note for an agent's public or private comment, a user reply for an end
 // user's; attachments beyond one part's share continue in follow-up parts
 // of the same author. Steps an earlier run sent are skipped, and one whose
 // answer was lost is looked for before it is sent again.
-func (tl *ticketLoad) comment(ctx context.Context, c *schema.Comment, from int) error {
+func (tl *ticketLoad) comment(ctx context.Context, i, from int) error {
+	c := tl.comments[i]
 	atts := tl.attachments[c.ID]
 	n := steps(atts)
 	sent := map[int]stage.Intent{}
@@ -526,7 +508,7 @@ func (tl *ticketLoad) comment(ctx context.Context, c *schema.Comment, from int) 
 			tl.lastPart, tl.lastPartKnown = in.IntercomID, true
 			partID = in.IntercomID
 		default:
-			if partID, err = tl.sendPart(ctx, c, k, req, in, ok); err != nil {
+			if partID, err = tl.sendPart(ctx, i, k, req, in, ok); err != nil {
 				return err
 			}
 		}
@@ -537,7 +519,7 @@ func (tl *ticketLoad) comment(ctx context.Context, c *schema.Comment, from int) 
 			continue
 		}
 		set := stage.Settlement{Outcomes: tl.migratedOutcomes(c, mainPart), Clear: []stage.RecordKey{{Entity: stage.EntityComments, SourceID: c.ID}}}
-		next, key := tl.intentAfter(tl.index(c), k, partID)
+		next, key := tl.intentAfter(i, k, partID)
 		set.Intents = next
 		if err := tl.l.settle(ctx, set); err != nil {
 			return err
@@ -561,11 +543,6 @@ func (tl *ticketLoad) stepRequest(c *schema.Comment, k int) (intercom.ReplyReque
 	}
 	req.AttachmentURLs = urls(chunk(tl.attachments[c.ID], k))
 	return req, nil
-}
-
-// index is comment c's place in the ticket.
-func (tl *ticketLoad) index(c *schema.Comment) int {
-	return slices.IndexFunc(tl.comments, func(x *schema.Comment) bool { return x == c })
 }
 
 // markOf is what identifies the part req makes, sent after part after.
@@ -613,10 +590,11 @@ func (tl *ticketLoad) intentAfter(i, k int, id string) ([]stage.Intent, stepKey)
 		stepKey{c.ID, nk}
 }
 
-// sendPart sends step k of comment c, unless it finds that an earlier try
+// sendPart sends step k of the i-th comment, unless it finds that an earlier try
 // (intent, when known) made it, and returns the part's id. A step that is
 // not the comment's last is recorded as sent.
-func (tl *ticketLoad) sendPart(ctx context.Context, c *schema.Comment, k int, req intercom.ReplyRequest, in stage.Intent, known bool) (string, error) {
+func (tl *ticketLoad) sendPart(ctx context.Context, i, k int, req intercom.ReplyRequest, in stage.Intent, known bool) (string, error) {
+	c := tl.comments[i]
 	l := tl.l
 	var mark partMark
 	if known {
@@ -628,7 +606,7 @@ func (tl *ticketLoad) sendPart(ctx context.Context, c *schema.Comment, k int, re
 			return "", err
 		}
 		if found {
-			return id, tl.sentStep(ctx, c, k, id)
+			return id, tl.sentStep(ctx, i, k, id)
 		}
 	} else {
 		if err := tl.knowLastPart(ctx); err != nil {
@@ -646,7 +624,7 @@ func (tl *ticketLoad) sendPart(ctx context.Context, c *schema.Comment, k int, re
 	for try := 0; ; try++ {
 		id, err := tl.reply(ctx, req)
 		if err == nil {
-			return id, tl.sentStep(ctx, c, k, id)
+			return id, tl.sentStep(ctx, i, k, id)
 		}
 		if !errors.Is(err, intercom.ErrOutcomeUnknown) || try >= maxResends {
 			return "", err
@@ -657,19 +635,20 @@ func (tl *ticketLoad) sendPart(ctx context.Context, c *schema.Comment, k int, re
 			return "", ferr
 		}
 		if found {
-			return id, tl.sentStep(ctx, c, k, id)
+			return id, tl.sentStep(ctx, i, k, id)
 		}
 	}
 }
 
-// sentStep notes that step k of comment c made part id: recorded for a
+// sentStep notes that step k of the i-th comment made part id: recorded for a
 // step that is not the comment's last (the last one settles the comment).
-func (tl *ticketLoad) sentStep(ctx context.Context, c *schema.Comment, k int, id string) error {
+func (tl *ticketLoad) sentStep(ctx context.Context, i, k int, id string) error {
+	c := tl.comments[i]
 	tl.lastPart, tl.lastPartKnown = id, true
 	if k == steps(tl.attachments[c.ID])-1 {
 		return nil
 	}
-	next, key := tl.intentAfter(tl.index(c), k, id)
+	next, key := tl.intentAfter(i, k, id)
 	err := tl.l.ws.Settle(ctx, stage.Settlement{Intents: append([]stage.Intent{{
 		Entity: stage.EntityComments, SourceID: c.ID, Step: k, State: stage.IntentSent, Target: tl.convID, IntercomID: id, RunID: tl.l.opts.RunID,
 	}}, next...)})
