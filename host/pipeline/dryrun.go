@@ -42,7 +42,12 @@ func dryRun(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.
 	if err != nil {
 		return load.Result{}, err
 	}
-	sb, err := standIn(ctx, real)
+	// A fresh token for the stand-in: the real one never reaches it, or
+	// its output.
+	b := make([]byte, 16)
+	rand.Read(b)
+	token := hex.EncodeToString(b)
+	sb, err := standIn(ctx, real, token)
 	if err != nil {
 		return load.Result{}, fmt.Errorf("dry run: read the Intercom workspace: %w", err)
 	}
@@ -70,7 +75,7 @@ func dryRun(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.
 		return load.Result{}, fmt.Errorf("dry run: %w", err)
 	}
 	defer copyWS.Close()
-	client, err := intercom.New(intercom.Options{BaseURL: "http://" + ln.Addr().String(), Token: sandboxToken, Logger: env.logger()})
+	client, err := intercom.New(intercom.Options{BaseURL: "http://" + ln.Addr().String(), Token: token, Logger: env.logger()})
 	if err != nil {
 		return load.Result{}, err
 	}
@@ -96,17 +101,9 @@ func dryRun(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.
 	return res, err
 }
 
-// sandboxToken is the stand-in's token: a fresh one, so that the real
-// token never reaches the stand-in (or its output).
-var sandboxToken = func() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}()
-
 // standIn builds an in-memory Intercom with the real workspace's admins
 // (the token's own first), teams and custom attributes.
-func standIn(ctx context.Context, ic *intercom.Client) (*sandbox.Server, error) {
+func standIn(ctx context.Context, ic *intercom.Client, token string) (*sandbox.Server, error) {
 	me, err := ic.Me(ctx)
 	if err != nil {
 		return nil, err
@@ -129,7 +126,7 @@ func standIn(ctx context.Context, ic *intercom.Client) (*sandbox.Server, error) 
 	for _, t := range teams {
 		sbTeams = append(sbTeams, sandbox.Team{ID: t.ID, Name: t.Name, AdminIDs: t.AdminIDs})
 	}
-	sb := sandbox.New(sandbox.Options{Token: sandboxToken, Admins: sbAdmins, Teams: sbTeams})
+	sb := sandbox.New(sandbox.Options{Token: token, Admins: sbAdmins, Teams: sbTeams})
 	for _, model := range []string{intercom.ModelContact, intercom.ModelCompany} {
 		attrs, err := ic.ListDataAttributes(ctx, model)
 		if err != nil {

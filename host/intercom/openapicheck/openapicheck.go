@@ -72,22 +72,14 @@ func amend(doc *openapi3.T) error {
 	return nil
 }
 
-var (
-	fromEnvOnce sync.Once
-	fromEnv     *Checker
-	fromEnvErr  error
-)
-
 // FromEnv loads the description EnvVar names, once per process; nil (and
 // no error) when it names none.
-func FromEnv() (*Checker, error) {
-	fromEnvOnce.Do(func() {
-		if f := os.Getenv(EnvVar); f != "" {
-			fromEnv, fromEnvErr = Load(f)
-		}
-	})
-	return fromEnv, fromEnvErr
-}
+var FromEnv = sync.OnceValues(func() (*Checker, error) {
+	if f := os.Getenv(EnvVar); f != "" {
+		return Load(f)
+	}
+	return nil, nil
+})
 
 // Checked counts the requests checked so far.
 func (c *Checker) Checked() int64 { return c.checked.Load() }

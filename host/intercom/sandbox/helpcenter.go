@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -163,7 +164,7 @@ func (s *Server) createArticle(r *http.Request) (any, *apiError) {
 		}
 	}
 	now := s.now().Unix()
-	a := &Article{ID: s.st.numericID(), Title: in.Title, AuthorID: in.AuthorID.String(), State: cmpOr(in.State, "draft"),
+	a := &Article{ID: s.st.numericID(), Title: in.Title, AuthorID: in.AuthorID.String(), State: cmp.Or(in.State, "draft"),
 		ParentID: parent, ParentType: in.ParentType, Translated: tr, CreatedAt: now, UpdatedAt: now}
 	if in.Body != nil {
 		a.Body = *in.Body
@@ -171,13 +172,6 @@ func (s *Server) createArticle(r *http.Request) (any, *apiError) {
 	s.st.articles[a.ID] = a
 	s.st.articleOrder = append(s.st.articleOrder, a.ID)
 	return renderArticle(a), nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func renderArticle(a *Article) map[string]any {
