@@ -47,8 +47,8 @@ the others are reported as skipped, with their comments), or with --demo N
 only N of them picked at random (reproducibly with --seed), with just the
 contacts and companies they name. See what either would take with ferry plan.
 
-With --dry-run, nothing is sent to Intercom but reads of its admins, teams
-and custom attributes: the load runs, on a copy of the workspace, into an
+With --dry-run, nothing is sent to Intercom but reads of its admins, teams,
+custom attributes and ticket types: the load runs, on a copy of the workspace, into an
 in-memory stand-in of your Intercom workspace, and every request it would
 send is written to dry-run.jsonl in the workspace folder (--out to choose),
 one JSON object a line: method, path, query, body, and the status the
