@@ -63,6 +63,9 @@ type RecordKey struct{ Entity, SourceID string }
 type IDMapping struct {
 	Entity, SourceID, IntercomID string
 	RunID                        int64
+	// Adopted says ferry found the object in Intercom rather than created
+	// it (a contact of the same email): undo leaves it.
+	Adopted bool
 }
 
 // Intend records that a create is about to be sent; it returns once that
@@ -80,13 +83,13 @@ func (w *Workspace) Settle(ctx context.Context, s Settlement) error {
 	ledger := make([]ledgerRow, 0, len(s.Outcomes))
 	var idMap []idMapRow
 	for _, o := range s.Outcomes {
-		ledger = append(ledger, ledgerRow{o.Entity, o.SourceID, o.Outcome, o.Reason, o.IntercomID, o.Stage, o.RunID})
+		ledger = append(ledger, ledgerRow{o.Entity, o.SourceID, o.Outcome, o.Reason, o.IntercomID, o.Stage, o.RunID, o.SourceUpdatedAt})
 		if o.IntercomID != "" {
-			idMap = append(idMap, idMapRow{o.Entity, o.SourceID, o.IntercomID, o.RunID})
+			idMap = append(idMap, idMapRow{o.Entity, o.SourceID, o.IntercomID, o.RunID, false})
 		}
 	}
 	for _, m := range s.IDs {
-		idMap = append(idMap, idMapRow{m.Entity, m.SourceID, m.IntercomID, m.RunID})
+		idMap = append(idMap, idMapRow{m.Entity, m.SourceID, m.IntercomID, m.RunID, m.Adopted})
 	}
 	return w.w.do(ctx, writeOp{ledger: ledger, idMap: idMap, intents: s.Intents, clear: s.Clear})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // Run statuses.
@@ -43,6 +44,9 @@ type Outcome struct {
 	IntercomID string // the object created, when migrated
 	Stage      string // extract, transform or load
 	RunID      int64
+	// SourceUpdatedAt is the source record's updated_at as migrated: a
+	// delta migration loads again what the source changed after it.
+	SourceUpdatedAt time.Time
 }
 
 // MapID records that ferry created Intercom object intercomID for a source
@@ -50,7 +54,19 @@ type Outcome struct {
 // a rerun after a failure in between resumes with the object instead of
 // creating a second one.
 func (w *Workspace) MapID(ctx context.Context, entity, sourceID, intercomID string, runID int64) error {
-	if err := w.w.write(ctx, nil, []idMapRow{{entity, sourceID, intercomID, runID}}); err != nil {
+	return w.mapID(ctx, idMapRow{entity, sourceID, intercomID, runID, false})
+}
+
+// MapAdopted records that a source record is the Intercom object
+// intercomID, which ferry found there rather than created (a contact of the
+// same email): undo does not delete it.
+func (w *Workspace) MapAdopted(ctx context.Context, entity, sourceID, intercomID string, runID int64) error {
+	return w.mapID(ctx, idMapRow{entity, sourceID, intercomID, runID, true})
+}
+
+func (w *Workspace) mapID(ctx context.Context, r idMapRow) error {
+	entity, sourceID, intercomID := r.entity, r.sourceID, r.intercomID
+	if err := w.w.write(ctx, nil, []idMapRow{r}); err != nil {
 		return fmt.Errorf("map %s %s to %s: %w", entity, sourceID, intercomID, err)
 	}
 	return nil
@@ -71,9 +87,9 @@ func (w *Workspace) SetOutcomes(ctx context.Context, os []Outcome) error {
 	ledger := make([]ledgerRow, 0, len(os))
 	var idMap []idMapRow
 	for _, o := range os {
-		ledger = append(ledger, ledgerRow{o.Entity, o.SourceID, o.Outcome, o.Reason, o.IntercomID, o.Stage, o.RunID})
+		ledger = append(ledger, ledgerRow{o.Entity, o.SourceID, o.Outcome, o.Reason, o.IntercomID, o.Stage, o.RunID, o.SourceUpdatedAt})
 		if o.IntercomID != "" {
-			idMap = append(idMap, idMapRow{o.Entity, o.SourceID, o.IntercomID, o.RunID})
+			idMap = append(idMap, idMapRow{o.Entity, o.SourceID, o.IntercomID, o.RunID, false})
 		}
 	}
 	return w.w.write(ctx, ledger, idMap)

@@ -110,7 +110,7 @@ func startWriter(t *testing.T, dir string, serve bool) *writerProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan struct{})
+	ready, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		signalled := false
@@ -121,10 +121,14 @@ func startWriter(t *testing.T, dir string, serve bool) *writerProc {
 			}
 		}
 		w.done <- cmd.Wait()
+		close(exited)
 	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		<-ready
+		select { // a process that died before it was ready never will be
+		case <-ready:
+		case <-exited:
+		}
 	})
 	select {
 	case <-ready:

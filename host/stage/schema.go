@@ -134,6 +134,7 @@ func schemaDDL() ([]string, error) {
   intercom_id VARCHAR NOT NULL,
   run_id BIGINT,
   created_at TIMESTAMP NOT NULL,
+  adopted BOOLEAN NOT NULL DEFAULT false,
   PRIMARY KEY (entity, source_id)
 )`,
 		`CREATE TABLE IF NOT EXISTS ledger (
@@ -145,11 +146,14 @@ func schemaDDL() ([]string, error) {
   stage VARCHAR NOT NULL,
   run_id BIGINT,
   recorded_at TIMESTAMP NOT NULL,
+  source_updated_at TIMESTAMP,
   PRIMARY KEY (entity, source_id)
 )`,
 		selectionDDL,
 		demoPicksDDL,
 		intentsDDL,
+		auditDDL,
+		undoDDL,
 	)
 	return stmts, nil
 }

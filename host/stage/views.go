@@ -126,5 +126,66 @@ LEFT JOIN id_map m ON m.entity = 'tickets' AND m.source_id = t.id`,
 		`CREATE OR REPLACE VIEW failures AS
 SELECT entity, source_id, reason, stage, intercom_id, run_id, recorded_at
 FROM ledger WHERE outcome = 'failed'`,
+
+		// The latest verify's mismatches: what Intercom holds that the
+		// source does not say, record by record, with the reason.
+		`CREATE OR REPLACE VIEW audit_mismatches AS
+SELECT entity, source_id, intercom_id, fact, expected, actual, reason, run_id, checked_at
+FROM audit_checks WHERE NOT ok`,
+
+		// Per ticket the verify checked: the source's and Intercom's part
+		// counts, and a flag per fact (NULL: not checked, e.g. every fact
+		// but found of a conversation that is not there).
+		`CREATE OR REPLACE VIEW ticket_comparison AS
+SELECT source_id AS ticket_id, any_value(intercom_id) AS conversation_id,
+  any_value(expected) FILTER (WHERE fact = 'parts') AS source_parts,
+  any_value(actual) FILTER (WHERE fact = 'parts') AS intercom_parts,
+  bool_and(ok) AS all_ok,
+  bool_and(ok) FILTER (WHERE fact = 'found') AS found_ok,
+  bool_and(ok) FILTER (WHERE fact = 'parts') AS parts_ok,
+  bool_and(ok) FILTER (WHERE fact = 'authors') AS authors_ok,
+  bool_and(ok) FILTER (WHERE fact = 'visibility') AS visibility_ok,
+  bool_and(ok) FILTER (WHERE fact = 'order') AS order_ok,
+  bool_and(ok) FILTER (WHERE fact = 'timestamps') AS timestamps_ok,
+  bool_and(ok) FILTER (WHERE fact = 'bodies') AS bodies_ok,
+  bool_and(ok) FILTER (WHERE fact = 'attachments') AS attachments_ok,
+  bool_and(ok) FILTER (WHERE fact = 'tags') AS tags_ok,
+  bool_and(ok) FILTER (WHERE fact = 'attributes') AS attributes_ok,
+  bool_and(ok) FILTER (WHERE fact = 'assignee') AS assignee_ok,
+  bool_and(ok) FILTER (WHERE fact = 'team') AS team_ok,
+  bool_and(ok) FILTER (WHERE fact = 'state') AS state_ok,
+  bool_and(ok) FILTER (WHERE fact = 'title') AS title_ok,
+  count(*) FILTER (WHERE NOT ok) AS mismatches,
+  max(run_id) AS run_id
+FROM audit_checks WHERE entity = 'tickets'
+GROUP BY source_id`,
+
+		// Per entity: the four columns, and what the latest verify found of
+		// the migrated records: verified (every fact matches), mismatched,
+		// and not checked.
+		`CREATE OR REPLACE VIEW audit_summary AS
+WITH per_record AS (
+  SELECT entity, source_id, bool_and(ok) AS ok FROM audit_checks GROUP BY ALL
+)
+SELECT s.entity, s.available, s.migrated, s.failed, s.skipped,
+  count(p.source_id) FILTER (WHERE p.ok) AS verified,
+  count(p.source_id) FILTER (WHERE NOT p.ok) AS mismatched,
+  s.migrated - count(p.source_id) FILTER (WHERE l.outcome = 'migrated') AS unchecked
+FROM migration_summary s
+LEFT JOIN per_record p ON p.entity = s.entity
+LEFT JOIN ledger l ON l.entity = p.entity AND l.source_id = p.source_id
+GROUP BY s.entity, s.available, s.migrated, s.failed, s.skipped`,
+
+		// What each run migrated: per entity, the objects it created and
+		// the ones it brought up to date (a delta migration's changes).
+		`CREATE OR REPLACE VIEW run_changes AS
+SELECT l.run_id, r.command, r.started_at, l.entity,
+  count(*) FILTER (WHERE m.run_id = l.run_id) AS created,
+  count(*) FILTER (WHERE m.run_id IS DISTINCT FROM l.run_id) AS updated
+FROM ledger l
+JOIN runs r ON r.id = l.run_id
+LEFT JOIN id_map m ON m.entity = l.entity AND m.source_id = l.source_id
+WHERE l.outcome = 'migrated' AND l.stage = 'load'
+GROUP BY ALL`,
 	}
 }

@@ -23,7 +23,7 @@ const FileName = "ferry.duckdb"
 
 // SchemaVersion is the version of the workspace schema this ferry writes.
 // A workspace written by a newer ferry is refused rather than misread.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // writerSettings configure the DuckDB instance of a writing ferry.
 //
@@ -228,7 +228,27 @@ func (w *Workspace) schemaVersion(ctx context.Context) (int, error) {
 
 // upgrades[i] brings a workspace from schema version i+1 to i+2.
 func upgrades() []func(context.Context, *sql.Tx) error {
-	return []func(context.Context, *sql.Tx) error{upgrade1to2, upgrade2to3}
+	return []func(context.Context, *sql.Tx) error{upgrade1to2, upgrade2to3, upgrade3to4}
+}
+
+// upgrade3to4 adds what verify, delta and undo keep: the source version a
+// record was migrated at, whether an id was adopted rather than created,
+// the audit's checks and undo's log.
+func upgrade3to4(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range []string{
+		`DROP VIEW IF EXISTS ticket_migration`,
+		`DROP VIEW IF EXISTS failures`,
+		`ALTER TABLE ledger ADD COLUMN IF NOT EXISTS source_updated_at TIMESTAMP`,
+		`ALTER TABLE id_map ADD COLUMN IF NOT EXISTS adopted BOOLEAN DEFAULT false`,
+		`UPDATE id_map SET adopted = false WHERE adopted IS NULL`,
+		auditDDL,
+		undoDDL,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(q), err)
+		}
+	}
+	return nil
 }
 
 // upgrade2to3 adds the intents of creates (see intentsDDL).

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxGroup bounds how many writes share one commit.
@@ -20,11 +21,13 @@ const maxRowsPerStatement = 2000
 type ledgerRow struct {
 	entity, sourceID, outcome, reason, intercomID, stage string
 	runID                                                int64
+	sourceUpdatedAt                                      time.Time
 }
 
 type idMapRow struct {
 	entity, sourceID, intercomID string
 	runID                        int64
+	adopted                      bool
 }
 
 // writeOp is a caller's rows, written together, that it waits on until they
@@ -183,10 +186,10 @@ func (w *writer) tx(ops []writeOp) error {
 		args := make([]any, 0, 4*len(chunk))
 		for _, k := range chunk {
 			r := idMap[k]
-			vals = append(vals, "(?, ?, ?, ?, now()::TIMESTAMP)")
-			args = append(args, r.entity, r.sourceID, r.intercomID, r.runID)
+			vals = append(vals, "(?, ?, ?, ?, now()::TIMESTAMP, ?)")
+			args = append(args, r.entity, r.sourceID, r.intercomID, r.runID, r.adopted)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO id_map (entity, source_id, intercom_id, run_id, created_at) VALUES `+
+		if _, err := tx.ExecContext(ctx, `INSERT INTO id_map (entity, source_id, intercom_id, run_id, created_at, adopted) VALUES `+
 			strings.Join(vals, ", ")+` ON CONFLICT DO NOTHING`, args...); err != nil {
 			return fmt.Errorf("write the id map: %w", err)
 		}
@@ -196,15 +199,22 @@ func (w *writer) tx(ops []writeOp) error {
 		args := make([]any, 0, 7*len(chunk))
 		for _, k := range chunk {
 			r := ledger[k]
-			vals = append(vals, "(?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)")
-			args = append(args, r.entity, r.sourceID, r.outcome, nullIfEmpty(r.reason), nullIfEmpty(r.intercomID), r.stage, r.runID)
+			vals = append(vals, "(?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)")
+			args = append(args, r.entity, r.sourceID, r.outcome, nullIfEmpty(r.reason), nullIfEmpty(r.intercomID), r.stage, r.runID, nullIfZero(r.sourceUpdatedAt))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at) VALUES `+
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at, source_updated_at) VALUES `+
 			strings.Join(vals, ", "), args...); err != nil {
 			return fmt.Errorf("write the ledger: %w", err)
 		}
 	}
 	return tx.Commit()
+}
+
+func nullIfZero(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
 }
 
 func nullIfEmpty(s string) any {
