@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -97,10 +98,16 @@ func migrateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "migrate",
 		Usage: "extract, transform and load: the whole migration (again: only what changed)",
-		Description: `Runs extract then load (see their help). Safe to rerun at any time: an
+		Description: `Runs extract then load (see their help), then verifies what the load
+migrated: reads it back from Intercom and compares it with the source (see
+ferry verify; --no-verify leaves that out). Safe to rerun at any time: an
 interrupted migration resumes where it stopped, and a migration run again
-after the source changed brings over only the changes.`,
-		Flags: []cli.Flag{workspaceFlag, pluginDirFlag, strictFlag, filterFlag, demoFlag, seedFlag},
+after the source changed brings over only the changes (a delta): new
+tickets, new comments as parts of their conversations, changed fields and
+states, new and changed users. "this run:" says what it created and brought
+up to date.`,
+		Flags: []cli.Flag{workspaceFlag, pluginDirFlag, strictFlag, filterFlag, demoFlag, seedFlag,
+			&cli.BoolFlag{Name: "no-verify", Usage: "do not read back and compare what the load migrated"}},
 		Action: func(c *cli.Context) error {
 			env, closeEnv, err := openEnv(c)
 			if err != nil {
@@ -111,6 +118,7 @@ after the source changed brings over only the changes.`,
 			if err != nil {
 				return err
 			}
+			opts.SkipVerify = c.Bool("no-verify")
 			err = inRun(c, env, "migrate", func(runID int64) error {
 				return pipeline.Migrate(c.Context, env, runID, opts)
 			})
@@ -140,6 +148,9 @@ func finish(c *cli.Context, env *pipeline.Env, runErr error) error {
 	for _, e := range sum {
 		failed += e.Failed
 	}
+	if line := runChanges(c, env); line != "" {
+		fmt.Fprintf(out, "\nthis run: %s\n", line)
+	}
 	abs, _ := filepath.Abs(env.Workspace.Path())
 	fmt.Fprintf(out, "\nworkspace: %s\n", abs)
 	if runErr != nil {
@@ -153,4 +164,37 @@ func finish(c *cli.Context, env *pipeline.Env, runErr error) error {
 		}
 	}
 	return nil
+}
+
+// runChanges says what the latest load created and updated in Intercom (a
+// delta's changes), from the run_changes view; "" when it did nothing.
+func runChanges(c *cli.Context, env *pipeline.Env) string {
+	rows, err := env.Workspace.DB().QueryContext(c.Context, `SELECT entity, created, updated FROM run_changes
+WHERE run_id = (SELECT max(id) FROM runs WHERE command IN ('load', 'migrate')) ORDER BY entity`)
+	if err != nil {
+		return ""
+	}
+	defer rows.Close()
+	var created, updated []string
+	for rows.Next() {
+		var entity string
+		var nc, nu int64
+		if rows.Scan(&entity, &nc, &nu) != nil {
+			return ""
+		}
+		if nc > 0 {
+			created = append(created, fmt.Sprintf("%d %s", nc, entity))
+		}
+		if nu > 0 {
+			updated = append(updated, fmt.Sprintf("%d %s", nu, entity))
+		}
+	}
+	var parts []string
+	if len(created) > 0 {
+		parts = append(parts, "created "+strings.Join(created, ", "))
+	}
+	if len(updated) > 0 {
+		parts = append(parts, "brought up to date "+strings.Join(updated, ", "))
+	}
+	return strings.Join(parts, "; ")
 }

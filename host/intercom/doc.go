@@ -1,6 +1,7 @@
 // Package intercom is a typed client for the parts of Intercom's REST API
 // (version 2.16) that a help-desk migration needs: admins and teams, contacts,
-// companies, conversations and their parts, and tags.
+// companies, conversations and their parts, and tags; and the deletes that
+// take back what a migration created (`ferry undo`).
 //
 // A [Client] pins the Intercom-Version header on every call, retries what is
 // worth retrying (429, 5xx, network errors) with exponential backoff and full

@@ -2,6 +2,7 @@ package intercom
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -59,12 +60,16 @@ type ArticleRequest struct {
 
 // Article is a Help Center article.
 type Article struct {
-	ID        flexString `json:"id"`
-	Title     string     `json:"title"`
-	AuthorID  flexString `json:"author_id"`
-	State     string     `json:"state"`
-	ParentID  flexString `json:"parent_id,omitempty"`
-	CreatedAt int64      `json:"created_at"`
+	ID    flexString `json:"id"`
+	Title string     `json:"title"`
+	Body  string     `json:"body,omitempty"`
+	// TranslatedContent holds the article in each of its locales, the
+	// default one included, by locale ("type" aside).
+	TranslatedContent map[string]json.RawMessage `json:"translated_content,omitempty"`
+	AuthorID          flexString                 `json:"author_id"`
+	State             string                     `json:"state"`
+	ParentID          flexString                 `json:"parent_id,omitempty"`
+	CreatedAt         int64                      `json:"created_at"`
 }
 
 // CreateCollection creates a collection. Creating it twice makes two, so

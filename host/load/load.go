@@ -162,8 +162,10 @@ func (l *Loader) Run(ctx context.Context) (Result, error) {
 	if err := l.ws.CascadeTicketOutcomes(ctx, l.opts.RunID); err != nil {
 		return res, err
 	}
-	res.KnowledgeBase, err = l.knowledgeBase(ctx)
-	return res, err
+	if res.KnowledgeBase, err = l.knowledgeBase(ctx); err != nil {
+		return res, err
+	}
+	return res, l.ws.SkipArticleAttachments(ctx, l.opts.RunID)
 }
 
 // preflight maps agents to admins by email and groups to teams by name:
@@ -287,6 +289,30 @@ func notMigrated(entity, cond string) string {
 	return q
 }
 
+// toLoad selects what a load (the first or a delta) takes of entity: the
+// records the ledger does not call migrated, and the migrated ones the
+// source changed since (an updated_at later than the one they were
+// migrated at), among those cond (optional) selects. A record migrated
+// without an updated_at is taken as unchanged: nothing says otherwise.
+// Conditions in also select more migrated records as changed.
+func toLoad(entity, cond string, also ...string) string {
+	q := "(id NOT IN " + migratedIDs(entity) + " OR " + changed(entity)
+	for _, a := range also {
+		q += " OR " + a
+	}
+	q += ")"
+	if cond != "" {
+		q += " AND (" + cond + ")"
+	}
+	return q
+}
+
+// changed is a condition, over a table of entity's records, that holds for
+// those migrated at an older updated_at than theirs.
+func changed(entity string) string {
+	return "updated_at > (SELECT l.source_updated_at FROM ledger l WHERE l.entity = '" + entity + "' AND l.source_id = id AND l.outcome = 'migrated')"
+}
+
 // migratedIDs is a subquery of the source ids of entity the ledger calls
 // migrated.
 func migratedIDs(entity string) string {
@@ -394,18 +420,39 @@ func fatal(ctx context.Context, err error) bool {
 }
 
 func (l *Loader) companies(ctx context.Context) error {
-	return l.each(ctx, stage.Select{Stream: schema.Organizations, Table: l.table(schema.Organizations), Where: notMigrated(stage.EntityCompanies, l.opts.Companies)}, func(ctx context.Context, r schema.Record) error {
+	// Upserted by company_id: a delta's changed company is the same call.
+	return l.each(ctx, stage.Select{Stream: schema.Organizations, Table: l.table(schema.Organizations), Where: toLoad(stage.EntityCompanies, l.opts.Companies)}, func(ctx context.Context, r schema.Record) error {
 		o := r.(*schema.Organization)
 		attrs, bad := l.orgAttrs.values(o.CustomFields)
 		for _, b := range bad {
 			l.log.Warn("custom field value left out of the company", "organization", o.ID, "reason", b)
 		}
+		sent := time.Now()
 		c, err := l.ic.UpsertCompany(ctx, intercom.CompanyRequest{CompanyID: o.ID, Name: o.Name, RemoteCreatedAt: unix(o.CreatedAt), Website: firstDomain(o.Domains), CustomAttributes: attrs})
 		if err != nil {
 			return l.record(ctx, stage.EntityCompanies, o.ID, stage.Failed, "", fmt.Errorf("create company: %w", err))
 		}
-		return l.record(ctx, stage.EntityCompanies, o.ID, stage.Migrated, c.ID, nil)
+		if err := l.adoptCompany(ctx, o.ID, c, sent); err != nil {
+			return err
+		}
+		return l.recordAll(ctx, nil, stage.Outcome{Entity: stage.EntityCompanies, SourceID: o.ID, Outcome: stage.Migrated, IntercomID: c.ID, SourceUpdatedAt: o.UpdatedAt})
 	})
+}
+
+// adoptCompany maps the company as adopted when Intercom's answer to the
+// upsert shows that it existed before (created more than a minute, for
+// clock skew, before the upsert was sent): ferry undo leaves it. The id
+// map keeps what it recorded first, so this changes nothing for a company
+// ferry created in an earlier run; and a company an undo deleted that the
+// upsert brought back (Intercom archives a deleted company) is ferry's.
+func (l *Loader) adoptCompany(ctx context.Context, sourceID string, c *intercom.Company, sent time.Time) error {
+	if c.CreatedAt == 0 || c.CreatedAt >= sent.Add(-time.Minute).Unix() {
+		return nil
+	}
+	if undone, err := l.ws.Undone(ctx, stage.EntityCompanies, sourceID, c.ID); err != nil || undone {
+		return err
+	}
+	return l.ws.MapAdopted(ctx, stage.EntityCompanies, sourceID, c.ID, l.opts.RunID)
 }
 
 func firstDomain(domains []string) string {
@@ -424,12 +471,26 @@ func (l *Loader) contactsStage(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sel := stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: "(" + stage.ContactUsers + ") AND " + notMigrated(stage.EntityContacts, l.opts.Contacts)}
+	migrated, err := l.ws.Outcomes(ctx, stage.EntityContacts)
+	if err != nil {
+		return err
+	}
+	sel := stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: "(" + stage.ContactUsers + ") AND " + toLoad(stage.EntityContacts, l.opts.Contacts)}
 	return l.each(ctx, sel, func(ctx context.Context, r schema.Record) error {
 		u := r.(*schema.User)
-		id, err := l.contact(ctx, u)
-		if err != nil {
-			return l.record(ctx, stage.EntityContacts, u.ID, stage.Failed, "", err)
+		l.mu.Lock()
+		id, mapped := l.contacts[u.ID]
+		l.mu.Unlock()
+		if mapped && migrated[u.ID] == stage.Migrated {
+			// A delta: the source changed a user migrated before.
+			if _, err := l.ic.UpdateContact(ctx, id, l.contactRequest(u)); err != nil {
+				return l.record(ctx, stage.EntityContacts, u.ID, stage.Failed, id, fmt.Errorf("update the contact with the source's changes: %w", err))
+			}
+		} else {
+			var err error
+			if id, err = l.contact(ctx, u); err != nil {
+				return l.record(ctx, stage.EntityContacts, u.ID, stage.Failed, "", err)
+			}
 		}
 		if u.OrganizationID != "" {
 			companyID, ok := companies[u.OrganizationID]
@@ -442,8 +503,31 @@ func (l *Loader) contactsStage(ctx context.Context) error {
 					fmt.Errorf("contact created, but linking it to company %s failed: %w", companyID, err))
 			}
 		}
-		return l.record(ctx, stage.EntityContacts, u.ID, stage.Migrated, id, nil)
+		return l.recordAll(ctx, nil, stage.Outcome{Entity: stage.EntityContacts, SourceID: u.ID, Outcome: stage.Migrated, IntercomID: id, SourceUpdatedAt: u.UpdatedAt})
 	})
+}
+
+// contactRequest is the contact of end user u: a phone number that cannot
+// be made E.164 and custom field values of the wrong type are left out
+// (and logged), never failing the contact.
+func (l *Loader) contactRequest(u *schema.User) intercom.ContactRequest {
+	var tel string
+	if u.Phone != "" {
+		var err error
+		if tel, err = phone.E164(u.Phone, l.opts.PhoneCountry); err != nil {
+			l.log.Warn("phone number left out of the contact: not E.164", "user", u.ID, "reason", err.Error())
+			l.mu.Lock()
+			l.phonesLeftOut++
+			l.mu.Unlock()
+		}
+	}
+	attrs, bad := l.userAttrs.values(u.CustomFields)
+	for _, b := range bad {
+		l.log.Warn("custom field value left out of the contact", "user", u.ID, "reason", b)
+	}
+	return intercom.ContactRequest{
+		Role: intercom.RoleUser, ExternalID: u.ID, Email: u.Email, Name: u.Name, Phone: tel, SignedUpAt: unix(u.CreatedAt), CustomAttributes: attrs,
+	}
 }
 
 // contact returns the Intercom contact of end user u, creating it unless an
@@ -456,24 +540,8 @@ func (l *Loader) contact(ctx context.Context, u *schema.User) (string, error) {
 	if ok {
 		return id, nil
 	}
-	var tel string
-	if u.Phone != "" {
-		var err error
-		if tel, err = phone.E164(u.Phone, l.opts.PhoneCountry); err != nil {
-			// A contact without its phone beats no contact.
-			l.log.Warn("phone number left out of the contact: not E.164", "user", u.ID, "reason", err.Error())
-			l.mu.Lock()
-			l.phonesLeftOut++
-			l.mu.Unlock()
-		}
-	}
-	attrs, bad := l.userAttrs.values(u.CustomFields)
-	for _, b := range bad {
-		l.log.Warn("custom field value left out of the contact", "user", u.ID, "reason", b)
-	}
-	c, err := l.ic.CreateContact(ctx, intercom.ContactRequest{
-		Role: intercom.RoleUser, ExternalID: u.ID, Email: u.Email, Name: u.Name, Phone: tel, SignedUpAt: unix(u.CreatedAt), CustomAttributes: attrs,
-	})
+	c, err := l.ic.CreateContact(ctx, l.contactRequest(u))
+	mapID := l.ws.MapID
 	switch {
 	case err == nil:
 		id = c.ID
@@ -483,9 +551,10 @@ func (l *Loader) contact(ctx context.Context, u *schema.User) (string, error) {
 			return "", fmt.Errorf("create contact: %w", err)
 		}
 		l.log.Info("adopting an existing Intercom contact", "user", u.ID, "contact", existing)
-		id = existing
+		// Mapped as adopted: ferry undo leaves a contact ferry did not create.
+		id, mapID = existing, l.ws.MapAdopted
 	}
-	if err := l.ws.MapID(ctx, stage.EntityContacts, u.ID, id, l.opts.RunID); err != nil {
+	if err := mapID(ctx, stage.EntityContacts, u.ID, id, l.opts.RunID); err != nil {
 		return "", err
 	}
 	l.mu.Lock()

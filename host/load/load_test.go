@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"github.com/ferryhq/ferry/host/intercom"
 	"github.com/ferryhq/ferry/host/intercom/sandbox"
 	"github.com/ferryhq/ferry/host/stage"
+	"github.com/ferryhq/ferry/host/stage/stagetest"
 	"github.com/ferryhq/ferry/sdk/schema"
 )
 
@@ -90,40 +89,7 @@ func fixture() []schema.Record {
 // stageAll writes records into a fresh workspace the way an extract does.
 func stageAll(t testing.TB, recs []schema.Record) *stage.Workspace {
 	t.Helper()
-	ctx := t.Context()
-	ws, err := stage.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.Close() })
-	in, err := ws.NewIngest(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	builders := map[string]*schema.Builder{}
-	for _, r := range recs {
-		b, ok := builders[r.Stream()]
-		if !ok {
-			b, _ = schema.NewBuilder(memory.NewGoAllocator(), r.Stream())
-			builders[r.Stream()] = b
-		}
-		if err := b.Append(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for stream, b := range builders {
-		rec := b.NewRecordBatch()
-		if err := in.Batch(ctx, stream, rec); err != nil {
-			t.Fatal(err)
-		}
-		rec.Release()
-		b.Release()
-	}
-	if err := in.Checkpoint(ctx, "all", nil); err != nil {
-		t.Fatal(err)
-	}
-	return ws
+	return stagetest.StageAll(t, recs)
 }
 
 // faults wraps the sandbox: fail answers the request with a status when it

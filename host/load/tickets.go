@@ -58,7 +58,16 @@ func (l *Loader) tickets(ctx context.Context) error {
 	for _, id := range convs {
 		taken[id] = true
 	}
-	sel := stage.Select{Stream: schema.Tickets, Table: l.table(schema.Tickets), Where: notMigrated(stage.EntityTickets, l.opts.Tickets), Order: "created_at, id"}
+	sel := stage.Select{Stream: schema.Tickets, Table: l.table(schema.Tickets), Where: toLoad(stage.EntityTickets, l.opts.Tickets, withNewComments(l.table(schema.Comments))), Order: "created_at, id"}
+	return l.eachTicket(ctx, sel, func(t *schema.Ticket) *ticketLoad {
+		return &ticketLoad{l: l, t: t, convID: convs[t.ID], resumed: convs[t.ID] != "", done: comments, create: creates[t.ID], parts: parts, taken: taken}
+	}, func(ctx context.Context, tl *ticketLoad) error { return tl.run(ctx) })
+}
+
+// eachTicket runs work over the selected tickets with the load's
+// concurrency, each made into a ticketLoad by mk with its comments and
+// attachments read (a batch of tickets at a time).
+func (l *Loader) eachTicket(ctx context.Context, sel stage.Select, mk func(*schema.Ticket) *ticketLoad, work func(context.Context, *ticketLoad) error) error {
 	return fanOut(ctx, l.opts.Concurrency, func(ctx context.Context, send func(*ticketLoad) error) error {
 		var batch []*ticketLoad
 		flush := func() error {
@@ -74,8 +83,7 @@ func (l *Loader) tickets(ctx context.Context) error {
 			return nil
 		}
 		err := l.ws.Records(ctx, sel, func(r schema.Record) error {
-			t := r.(*schema.Ticket)
-			batch = append(batch, &ticketLoad{l: l, t: t, convID: convs[t.ID], resumed: convs[t.ID] != "", done: comments, create: creates[t.ID], parts: parts, taken: taken})
+			batch = append(batch, mk(r.(*schema.Ticket)))
 			if len(batch) == ticketBatch {
 				return flush()
 			}
@@ -85,7 +93,14 @@ func (l *Loader) tickets(ctx context.Context) error {
 			return err
 		}
 		return flush()
-	}, func(ctx context.Context, tl *ticketLoad) error { return tl.run(ctx) })
+	}, work)
+}
+
+// withNewComments selects the tickets with comments (in table comments)
+// the ledger has no outcome for: a source that adds a comment without
+// changing its ticket's updated_at still gets it into a delta.
+func withNewComments(comments string) string {
+	return "id IN (SELECT c.ticket_id FROM " + stage.QuoteIdent(comments) + " c WHERE c.id NOT IN (SELECT source_id FROM ledger WHERE entity = 'comments'))"
 }
 
 // ticketBatch is how many tickets' comments and attachments are read with
@@ -197,7 +212,7 @@ func (tl *ticketLoad) run(ctx context.Context) error {
 	if err := tl.finish(ctx); err != nil {
 		return tl.fail(ctx, len(tl.comments), err)
 	}
-	return l.record(ctx, stage.EntityTickets, t.ID, stage.Migrated, tl.convID, nil)
+	return l.recordAll(ctx, nil, stage.Outcome{Entity: stage.EntityTickets, SourceID: t.ID, Outcome: stage.Migrated, IntercomID: tl.convID, SourceUpdatedAt: t.UpdatedAt})
 }
 
 func (tl *ticketLoad) contactOf(userID string) (string, bool) {
@@ -689,12 +704,22 @@ func (tl *ticketLoad) findPart(ctx context.Context, m partMark) (string, bool, e
 		}
 	}
 	for _, p := range parts[from:] {
-		if p.CreatedAt == m.CreatedAt && p.Author.ID == m.Author && p.PartType == m.Type {
+		if p.CreatedAt == m.CreatedAt && p.Author.ID == m.Author && messageType(p) == m.Type {
 			tl.l.log.Info("found the part a lost reply made", "ticket", tl.t.ID, "part", p.ID)
 			return p.ID, true, nil
 		}
 	}
 	return "", false, nil
+}
+
+// messageType is the message type of the reply that made part p: a
+// customer's reply into a closed or snoozed conversation reopens it, and
+// Intercom records it as an "open" part that carries the message.
+func messageType(p intercom.ConversationPart) string {
+	if p.PartType == intercom.ManageOpen && p.Author.Type == intercom.RoleUser && p.Body != "" {
+		return intercom.MessageComment
+	}
+	return p.PartType
 }
 
 // newestPart is the id of the newest of parts ("" for none).
@@ -809,6 +834,16 @@ func (tl *ticketLoad) finish(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("snooze: %w", err)
 		}
+	default:
+		// A new conversation is open; one migrated closed or snoozed
+		// before (a delta: the source reopened the ticket) is opened.
+		if now != nil && now.State != "open" {
+			err := tl.manage(ctx, intercom.ManageRequest{MessageType: intercom.ManageOpen, AdminID: actor},
+				now, func(c *intercom.Conversation) bool { return c.State == "open" })
+			if err != nil {
+				return fmt.Errorf("reopen: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -852,6 +887,12 @@ func (tl *ticketLoad) finishTicket(ctx context.Context) error {
 		until := time.Now().Add(cmp.Or(l.opts.SnoozeFor, DefaultSnooze)).Unix()
 		if _, err := l.ic.UpdateTicket(ctx, tl.convID, intercom.UpdateTicketRequest{SnoozedUntil: until, AdminID: adminNumber(actor)}); err != nil {
 			return fmt.Errorf("snooze: %w", err)
+		}
+	case !closedStatuses[status] && !snoozedStatuses[status] && now != nil && (!now.Open || now.SnoozedUntil != 0):
+		// Migrated closed or snoozed before; the source reopened it.
+		open := true
+		if _, err := l.ic.UpdateTicket(ctx, tl.convID, intercom.UpdateTicketRequest{Open: &open, AdminID: adminNumber(actor)}); err != nil {
+			return fmt.Errorf("reopen: %w", err)
 		}
 	}
 	return nil

@@ -29,6 +29,8 @@ type LoadOptions struct {
 	// DryRun, when set, is a file to write every request the load would
 	// send to, as JSON Lines, sending none (see dryRun).
 	DryRun string
+	// SkipVerify leaves out the verify that ends a migrate.
+	SkipVerify bool
 }
 
 // Selection is the ticket selection a load with opts takes.
@@ -74,23 +76,10 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 	} {
 		prog.total(entity, 0, n)
 	}
-	options := env.Config.Options
-	l := load.New(env.Workspace, client, load.Options{
-		Tables:            tr.Tables,
-		DefaultAdminEmail: options.DefaultAdminEmail,
-		TagMigrated:       options.TagMigrated,
-		PhoneCountry:      options.PhoneCountry,
-		CustomAttributes:  options.CustomAttributesOn(),
-		TicketType:        env.Config.Target.Intercom.TicketType,
-		SnoozeFor:         time.Duration(options.SnoozeDays) * 24 * time.Hour,
-		Concurrency:       env.Config.Target.Intercom.Concurrency,
-		RunID:             runID,
-		Logger:            env.logger(),
-		OnOutcome:         func(entity, _ string) { prog.add(entity, 1) },
-		Tickets:           stage.SelectedTickets("id"),
-		Contacts:          stage.SelectedContacts(sel),
-		Companies:         stage.SelectedCompanies(sel),
-	})
+	lo := loaderOptions(env, runID, tr.Tables)
+	lo.OnOutcome = func(entity, _ string) { prog.add(entity, 1) }
+	lo.Tickets, lo.Contacts, lo.Companies = stage.SelectedTickets("id"), stage.SelectedContacts(sel), stage.SelectedCompanies(sel)
+	l := load.New(env.Workspace, client, lo)
 	res, err := l.Run(ctx)
 	prog.stop()
 	st := client.Stats()
@@ -138,6 +127,24 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 	return res, err
 }
 
+// loaderOptions are the loader's options from the config: the same for a
+// load and a verify, so that verify expects what the load sends.
+func loaderOptions(env *Env, runID int64, tables map[string]string) load.Options {
+	options := env.Config.Options
+	return load.Options{
+		Tables:            tables,
+		DefaultAdminEmail: options.DefaultAdminEmail,
+		TagMigrated:       options.TagMigrated,
+		PhoneCountry:      options.PhoneCountry,
+		CustomAttributes:  options.CustomAttributesOn(),
+		TicketType:        env.Config.Target.Intercom.TicketType,
+		SnoozeFor:         time.Duration(options.SnoozeDays) * 24 * time.Hour,
+		Concurrency:       env.Config.Target.Intercom.Concurrency,
+		RunID:             runID,
+		Logger:            env.logger(),
+	}
+}
+
 // describeSelection says what a load takes.
 func describeSelection(env *Env, sel stage.Selection, p stage.Plan) {
 	out := env.progress()
@@ -151,13 +158,33 @@ func describeSelection(env *Env, sel stage.Selection, p stage.Plan) {
 	}
 }
 
-// Migrate runs extract, transform and load in order.
+// Migrate runs extract, transform and load in order, then verifies what
+// the load migrated (unless opts.SkipVerify).
 func Migrate(ctx context.Context, env *Env, runID int64, opts LoadOptions) error {
 	if _, err := Extract(ctx, env, runID); err != nil {
 		return fmt.Errorf("extract: %w", err)
 	}
 	if _, err := Load(ctx, env, runID, opts); err != nil {
 		return fmt.Errorf("load: %w", err)
+	}
+	if opts.SkipVerify {
+		return nil
+	}
+	audit, err := Verify(ctx, env, runID, runID)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	var checked, mismatched int
+	for _, n := range audit {
+		checked += n.Checked
+		mismatched += n.Mismatched
+	}
+	switch {
+	case checked == 0:
+	case mismatched == 0:
+		fmt.Fprintf(env.progress(), "verify: the %d records this run migrated read back from Intercom equal to the source\n", checked)
+	default:
+		fmt.Fprintf(env.progress(), "verify: %d of the %d records this run migrated differ from the source in Intercom; see why with:\n  ferry query \"SELECT * FROM audit_mismatches\"\n", mismatched, checked)
 	}
 	return nil
 }

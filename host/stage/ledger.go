@@ -212,6 +212,26 @@ WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entity = ? AND l.source_id = c.
 	return nil
 }
 
+// SkipArticleAttachments accounts for the files of the articles that are
+// migrated or failed: Intercom's articles API takes no files, so a
+// migrated article's are skipped (its body still links to them where the
+// source's did), and a failed article's fail with it.
+func (w *Workspace) SkipArticleAttachments(ctx context.Context, runID int64) error {
+	_, err := w.db.ExecContext(ctx, `
+INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
+SELECT 'attachments', a.id,
+  CASE WHEN l.outcome = 'migrated' THEN 'skipped' ELSE l.outcome END,
+  CASE WHEN l.outcome = 'migrated' THEN 'a file of article ' || l.source_id || ': Intercom''s articles take no files (the body links to it where the source''s did)'
+       ELSE 'article ' || l.source_id || ' ' || l.outcome || ': ' || coalesce(l.reason, '') END,
+  NULL, 'load', ?, now()::TIMESTAMP
+FROM attachments a JOIN ledger l ON l.entity = 'articles' AND l.source_id = a.article_id
+WHERE a.article_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.entity = 'attachments' AND x.source_id = a.id AND x.outcome = 'migrated')`, runID)
+	if err != nil {
+		return fmt.Errorf("account for the files of articles: %w", err)
+	}
+	return nil
+}
+
 // CompaniesWithoutContacts returns the source ids and names of the
 // companies ferry created that no migrated contact is linked to: Intercom
 // does not show a company without contacts (in its UI, or in

@@ -40,6 +40,27 @@ func OverlayTable(stream string) string { return "transformed_" + stream }
 // LoadView names the view a transformed stream loads from.
 func LoadView(stream string) string { return "load_" + stream }
 
+// LoadViews returns, by stream, the load views the last transform made:
+// what the last load read in place of the stream's table.
+func (w *Workspace) LoadViews(ctx context.Context) (map[string]string, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main' AND view_name LIKE 'load\_%' ESCAPE '\'`)
+	if err != nil {
+		return nil, fmt.Errorf("list the load views: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("list the load views: %w", err)
+		}
+		if stream := strings.TrimPrefix(v, "load_"); slices.Contains(schema.StreamNames(), stream) {
+			out[stream] = v
+		}
+	}
+	return out, rows.Err()
+}
+
 // overlayDDL creates an overlay: the stream's columns, all nullable but id
 // (a changed record's row holds only what changed), and the overlay's own.
 func overlayDDL(stream string) (string, error) {

@@ -13,6 +13,11 @@
 // loader meets (see [FaultKinds]), lost answers included: the create
 // happened, the client never heard.
 //
+// Deleting a conversation, ticket, contact, company, collection or article
+// takes with it what Intercom's delete does (see delete.go);
+// [Options].DeleteRestricted makes the deletes of some kinds answer 403
+// api_plan_restricted, as for a plan that does not include them.
+//
 // Custom attributes must be declared (/data_attributes for contacts and
 // companies, /conversations/attributes for conversations) before a value is
 // written, and a value must fit its attribute's type, as in Intercom.

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -180,14 +180,19 @@ func renderArticle(a *Article) map[string]any {
 	if a.ParentID != "" {
 		parent, _ = strconv.ParseInt(a.ParentID, 10, 64)
 	}
-	locales := []string{}
-	for l := range a.Translated {
-		locales = append(locales, l)
+	// translated_content holds every locale, the default one included.
+	tr := map[string]any{"type": "article_translated_content",
+		"en": map[string]any{"type": "article_content", "title": a.Title, "body": a.Body, "author_id": author, "state": a.State,
+			"created_at": a.CreatedAt, "updated_at": a.UpdatedAt}}
+	for _, l := range slices.Sorted(maps.Keys(a.Translated)) {
+		v := a.Translated[l]
+		id, _ := strconv.ParseInt(text(v["author_id"]), 10, 64)
+		tr[l] = map[string]any{"type": "article_content", "title": text(v["title"]), "body": text(v["body"]), "author_id": id,
+			"state": cmp.Or(text(v["state"]), a.State), "created_at": a.CreatedAt, "updated_at": a.UpdatedAt}
 	}
-	sort.Strings(locales)
 	return map[string]any{"type": "article", "id": a.ID, "title": a.Title, "body": a.Body, "author_id": author,
 		"state": a.State, "parent_id": parent, "parent_type": a.ParentType, "created_at": a.CreatedAt, "updated_at": a.UpdatedAt,
-		"default_locale": "en", "translated_locales": locales}
+		"default_locale": "en", "translated_content": tr}
 }
 
 // pageList is a page-numbered list of the items ids names, newest first.

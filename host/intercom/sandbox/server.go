@@ -12,6 +12,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,6 +52,11 @@ type Options struct {
 	// Faults, when their Rate is above 0, answers that share of the
 	// authenticated requests with faults (see FaultKinds).
 	Faults FaultOptions
+	// DeleteRestricted are kinds of object (KindConversation, KindTicket,
+	// KindContact, KindCompany, KindCollection, KindArticle) whose DELETE
+	// answers 403 api_plan_restricted, as Intercom does for a workspace
+	// whose plan does not include it: what `ferry undo` cannot delete.
+	DeleteRestricted []string
 	// Now is the clock for timestamps and rate-limit windows; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one Debug line per request; nil discards. Tokens are
@@ -78,6 +84,8 @@ type Server struct {
 	stats   Stats
 
 	faults *faulter // nil without faults
+
+	deleteRestricted []string // kinds whose DELETE answers 403
 
 	mu sync.RWMutex // guards st
 	st *store
@@ -112,6 +120,8 @@ func New(opts Options) *Server {
 		now:       opts.Now,
 		logger:    opts.Logger,
 		mux:       http.NewServeMux(),
+
+		deleteRestricted: slices.Clone(opts.DeleteRestricted),
 	}
 	if s.window <= 0 {
 		s.window = DefaultWindow
@@ -155,9 +165,11 @@ func (s *Server) routes() {
 	handle("POST /contacts/{contact_id}/companies", s.attachContactToCompany)
 	handle("GET /contacts/{contact_id}/companies", s.listContactCompanies)
 	handle("POST /contacts/{contact_id}/tags", s.tagContact)
+	handle("DELETE /contacts/{contact_id}", s.deleteContact)
 
 	handle("POST /companies", s.upsertCompany)
 	handle("GET /companies", s.listCompanies)
+	handle("DELETE /companies/{company_id}", s.deleteCompany)
 
 	handle("POST /conversations", s.createConversation)
 	handle("GET /conversations", s.listConversations)
@@ -168,6 +180,7 @@ func (s *Server) routes() {
 	handle("POST /conversations/{conversation_id}/reply", s.replyConversation)
 	handle("POST /conversations/{conversation_id}/parts", s.manageConversation)
 	handle("POST /conversations/{conversation_id}/tags", s.tagConversation)
+	handle("DELETE /conversations/{conversation_id}", s.deleteConversation)
 
 	handle("GET /data_attributes", s.listDataAttributes)
 	handle("POST /data_attributes", s.createDataAttribute)
@@ -175,8 +188,10 @@ func (s *Server) routes() {
 	handle("POST /conversations/attributes", s.createConversationAttribute)
 	handle("POST /help_center/collections", s.createCollection)
 	handle("GET /help_center/collections", s.listCollections)
+	handle("DELETE /help_center/collections/{collection_id}", s.deleteCollection)
 	handle("POST /articles", s.createArticle)
 	handle("GET /articles", s.listArticles)
+	handle("DELETE /articles/{article_id}", s.deleteArticle)
 	handle("GET /ticket_types", s.listTicketTypes)
 	handle("POST /ticket_types", s.createTicketType)
 	handle("POST /ticket_types/{ticket_type_id}/attributes", s.createTicketTypeAttribute)
@@ -186,6 +201,7 @@ func (s *Server) routes() {
 	handle("PUT /tickets/{ticket_id}", s.updateTicket)
 	handle("POST /tickets/{ticket_id}/reply", s.replyTicket)
 	handle("POST /tickets/{ticket_id}/tags", s.tagTicket)
+	handle("DELETE /tickets/{ticket_id}", s.deleteTicket)
 	handle("POST /tags", s.createTag)
 	handle("GET /tags", s.listTags)
 

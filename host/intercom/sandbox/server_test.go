@@ -204,7 +204,7 @@ func TestNotFoundAndBadRequests(t *testing.T) {
 	}{
 		{"unknown path", "GET", "/nope", nil, nil, 404, "not_found"},
 		{"unimplemented endpoint", "GET", "/help_center/help_centers", nil, nil, 404, "not_found"},
-		{"wrong method", "DELETE", "/contacts/abc", nil, nil, 404, "not_found"},
+		{"wrong method", "PATCH", "/contacts/abc", nil, nil, 404, "not_found"},
 		{"wrong method on a collection", "PATCH", "/tags", nil, nil, 404, "not_found"},
 		{"bad JSON", "POST", "/contacts", `{"email":`, nil, 400, "parameter_invalid"},
 		{"JSON that is not an object", "POST", "/tags", `["x"]`, nil, 400, "parameter_invalid"},
