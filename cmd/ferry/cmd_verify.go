@@ -33,13 +33,19 @@ What Intercom should hold is what the load sends for the source (its
 mapping of agents, comments and fields), so a mismatch is Intercom holding
 something else: a part lost or doubled, an object changed or deleted there.
 
+With --checksums, every file whose Intercom copy lives at another URL than
+the source's is downloaded from both and their SHA-256 compared. The
+downloads carry no credentials: a file only the help desk's login can read
+is not compared (the log says which).
+
 Verify sends Intercom only reads. The results replace the previous verify's
 in the workspace, for auditors to query:
    ferry query "SELECT * FROM audit_summary"
    ferry query "SELECT * FROM audit_mismatches"
    ferry query "SELECT * FROM ticket_comparison WHERE NOT all_ok"
 and ferry report shows them. Exits 1 when anything does not match.`,
-		Flags: []cli.Flag{workspaceFlag},
+		Flags: []cli.Flag{workspaceFlag,
+			&cli.BoolFlag{Name: "checksums", Usage: "also download every file from the source and Intercom's copy, and compare their bytes (SHA-256)"}},
 		Action: func(c *cli.Context) error {
 			env, closeEnv, err := openEnv(c)
 			if err != nil {
@@ -48,7 +54,7 @@ and ferry report shows them. Exits 1 when anything does not match.`,
 			defer closeEnv()
 			var audit load.Audit
 			err = inRun(c, env, "verify", func(runID int64) error {
-				audit, err = pipeline.Verify(c.Context, env, runID, 0)
+				audit, err = pipeline.Verify(c.Context, env, runID, 0, c.Bool("checksums"))
 				return err
 			})
 			if err != nil {

@@ -22,7 +22,7 @@ func TestVerify(t *testing.T) {
 	w.withHelpCenter()
 	w.mustFerry("migrate", "-w", w.ws)
 
-	out := w.mustFerry("verify", "-w", w.ws)
+	out := w.mustFerry("verify", "-w", w.ws, "--checksums")
 	if !strings.Contains(out, "Intercom holds what the source says") {
 		t.Errorf("verify of an exact migration:\n%s", out)
 	}

@@ -65,6 +65,9 @@ type Options struct {
 	Logger *slog.Logger
 	// OnOutcome, when set, is told of every record's outcome, for progress.
 	OnOutcome func(entity, outcome string)
+	// VerifyChecksums makes Verify download each file from the source and
+	// from Intercom where their URLs differ, and compare the bytes.
+	VerifyChecksums bool
 	// Tickets, Contacts and Companies are SQL conditions (over the tickets,
 	// users and organizations tables) narrowing what loads: a filter's or a
 	// demo's selection (stage.SelectedTickets and the like). Empty: all.

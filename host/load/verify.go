@@ -366,6 +366,7 @@ type threadPart struct {
 type attachmentFacts struct {
 	names []string // any of these names is the file's (Intercom names a file from its URL)
 	size  int64
+	url   string
 }
 
 func (a *auditor) tickets(ctx context.Context) error {
@@ -403,7 +404,7 @@ func (a *auditor) ticket(ctx context.Context, tl *ticketLoad) ([]stage.Check, er
 	}
 	f.add(stage.FactFound, "exists", "exists")
 	want := tl.expected()
-	comparePartsOf(f, want, got)
+	comparePartsOf(f, want, got, a.sameBytes(ctx))
 
 	wantTags := slices.Clone(tl.t.Tags)
 	if tl.l.opts.TagMigrated != "" {
@@ -490,7 +491,7 @@ func messageParts(parts []intercom.ConversationPart) []threadPart {
 func attachmentsOf(atts []intercom.Attachment) []attachmentFacts {
 	var out []attachmentFacts
 	for _, a := range atts {
-		out = append(out, attachmentFacts{names: []string{a.Name}, size: a.Filesize})
+		out = append(out, attachmentFacts{names: []string{a.Name}, size: a.Filesize, url: a.URL})
 	}
 	return out
 }
@@ -584,14 +585,15 @@ func expectedAttachments(atts []*schema.Attachment) []attachmentFacts {
 		if u, err := url.Parse(a.URL); err == nil {
 			names = append(names, path.Base(u.Path))
 		}
-		out = append(out, attachmentFacts{names: names, size: a.Size})
+		out = append(out, attachmentFacts{names: names, size: a.Size, url: a.URL})
 	}
 	return out
 }
 
 // comparePartsOf compares the messages of two threads: their number, and
-// pair by pair their authors, kinds, order, times, bodies and files.
-func comparePartsOf(f *facts, want, got thread) {
+// pair by pair their authors, kinds, order, times, bodies and files (their
+// bytes with same, when given).
+func comparePartsOf(f *facts, want, got thread, same sameFunc) {
 	wantAll := append([]threadPart{want.opening}, want.parts...)
 	gotAll := append([]threadPart{got.opening}, got.parts...)
 	n := strconv.Itoa(len(wantAll))
@@ -620,7 +622,7 @@ func comparePartsOf(f *facts, want, got thread) {
 		if wt, gt := bodyText(w.body), bodyText(g.body); wt != gt {
 			bodies = append(bodies, fmt.Sprintf("%s: %q, Intercom's %q", w.ref, short(wt), short(gt)))
 		}
-		if why := compareFiles(w.atts, g.atts); why != "" {
+		if why := compareFiles(w.atts, g.atts, same); why != "" {
 			files = append(files, w.ref+": "+why)
 		}
 	}
@@ -699,8 +701,8 @@ func partsReason(want, got []threadPart) string {
 }
 
 // compareFiles compares a message's files: their number, names and sizes
-// (where Intercom gives one).
-func compareFiles(want, got []attachmentFacts) string {
+// (where Intercom gives one), and with same their bytes.
+func compareFiles(want, got []attachmentFacts, same sameFunc) string {
 	if len(want) != len(got) {
 		return fmt.Sprintf("%d files, Intercom's %d", len(want), len(got))
 	}
@@ -711,6 +713,11 @@ func compareFiles(want, got []attachmentFacts) string {
 		}
 		if got[i].size > 0 && want[i].size > 0 && got[i].size != want[i].size {
 			return fmt.Sprintf("file %q has %d bytes, Intercom's %d", name, want[i].size, got[i].size)
+		}
+		if same != nil && want[i].url != got[i].url {
+			if ok, why := same(want[i].url, got[i].url); !ok {
+				return fmt.Sprintf("file %q: %s", name, why)
+			}
 		}
 	}
 	return ""

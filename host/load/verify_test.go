@@ -1,6 +1,10 @@
 package load
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path"
 	"strings"
 	"testing"
 
@@ -60,7 +64,7 @@ func TestComparePartsOf(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &facts{entity: stage.EntityTickets, sourceID: "t1"}
-			comparePartsOf(f, want, thread{createdAt: 100, opening: opening, parts: tt.parts})
+			comparePartsOf(f, want, thread{createdAt: 100, opening: opening, parts: tt.parts}, nil)
 			for _, c := range f.checks {
 				word, bad := tt.bad[c.Fact]
 				if c.OK == bad {
@@ -71,5 +75,52 @@ func TestComparePartsOf(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFileChecksums downloads a file from the source and Intercom's copy
+// (two servers on loopback) and compares the bytes: equal, different,
+// Intercom's copy gone, and a source file that cannot be downloaded (not
+// compared). No request carries credentials.
+func TestFileChecksums(t *testing.T) {
+	serve := func(files map[string]string) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" {
+				t.Errorf("a download carried credentials: %s", r.URL)
+			}
+			body, ok := files[r.URL.Path]
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			io.WriteString(w, body)
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	src := serve(map[string]string{"/f/a.png": "the bytes", "/f/b.png": "the bytes"})
+	ic := serve(map[string]string{"/copy/a.png": "the bytes", "/copy/b.png": "other bytes"})
+	a := &auditor{l: New(nil, nil, Options{VerifyChecksums: true})}
+	same := a.sameBytes(t.Context())
+	file := func(base, p string) []attachmentFacts {
+		return []attachmentFacts{{names: []string{path.Base(p)}, url: base + p}}
+	}
+	for _, tt := range []struct {
+		name, source, copy, want string
+	}{
+		{"equal", "/f/a.png", "/copy/a.png", ""},
+		{"different", "/f/b.png", "/copy/b.png", "bytes differ"},
+		{"copy gone", "/f/a.png", "/copy/gone.png", "404"},
+		{"source not downloadable", "/f/private.png", "/copy/a.png", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := compareFiles(file(src.URL, tt.source), []attachmentFacts{{names: []string{path.Base(tt.source)}, url: ic.URL + tt.copy}}, same)
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("compareFiles = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if a2 := (&auditor{l: New(nil, nil, Options{})}); a2.sameBytes(t.Context()) != nil {
+		t.Error("checksums compared without VerifyChecksums")
 	}
 }

@@ -170,7 +170,7 @@ func Migrate(ctx context.Context, env *Env, runID int64, opts LoadOptions) error
 	if opts.SkipVerify {
 		return nil
 	}
-	audit, err := Verify(ctx, env, runID, runID)
+	audit, err := Verify(ctx, env, runID, runID, false)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}

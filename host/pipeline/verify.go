@@ -12,8 +12,9 @@ import (
 // migrated and compares it with the source, into the workspace's audit
 // tables (see load.Loader.Verify). It expects what the last load sent: the
 // records as the transforms left them, when they ran. With only above 0 it
-// checks just what run only migrated.
-func Verify(ctx context.Context, env *Env, runID, only int64) (load.Audit, error) {
+// checks just what run only migrated; with checksums it also compares the
+// bytes of each file with Intercom's copy.
+func Verify(ctx context.Context, env *Env, runID, only int64, checksums bool) (load.Audit, error) {
 	tables, err := env.Workspace.LoadViews(ctx)
 	if err != nil {
 		return nil, err
@@ -37,6 +38,7 @@ func Verify(ctx context.Context, env *Env, runID, only int64) (load.Audit, error
 	}
 	opts := loaderOptions(env, runID, tables)
 	opts.OnOutcome = func(entity, _ string) { prog.add(entity, 1) }
+	opts.VerifyChecksums = checksums
 	start := time.Now()
 	audit, err := load.New(env.Workspace, client, opts).Verify(ctx, only)
 	prog.stop()
