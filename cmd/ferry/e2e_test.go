@@ -167,8 +167,11 @@ func (w *world) withHelpCenter() {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	cfg = []byte(strings.Replace(string(cfg), `token: "${ZENDESK_TOKEN}" }`, `token: "${ZENDESK_TOKEN}", help_center: true }`, 1))
-	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+	on := []byte(strings.Replace(string(cfg), `token: "${ZENDESK_TOKEN}" }`, `token: "${ZENDESK_TOKEN}", help_center: true }`, 1))
+	if string(on) == string(cfg) {
+		w.t.Fatal("ferry.yaml: no source config to turn the help center on in")
+	}
+	if err := os.WriteFile(cfgPath, on, 0o600); err != nil {
 		w.t.Fatal(err)
 	}
 }
@@ -180,16 +183,23 @@ func (w *world) ferry(args ...string) (stdout, stderr string, code int) {
 	cmd.Env = w.env
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
+	code = exitCode(w.t, args, cmd.Run())
+	return out.String(), errOut.String(), code
+}
+
+// exitCode is the exit code of a ferry run that ended with err; a run
+// that did not start or was not waited for fails the test.
+func exitCode(t *testing.T, args []string, err error) int {
+	t.Helper()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
+		return 0
 	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	default:
-		w.t.Fatalf("run ferry %v: %v", args, err)
+		return ee.ExitCode()
 	}
-	return out.String(), errOut.String(), code
+	t.Fatalf("run ferry %v: %v", args, err)
+	return 0
 }
 
 func (w *world) mustFerry(args ...string) string {

@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -26,7 +24,7 @@ import (
 // recreates everything exactly.
 func TestUndoEndToEnd(t *testing.T) {
 	w := newWorld(t, zendesktest.GenerateOptions{Seed: 23, Tickets: 10, EndUsers: 8, Organizations: 3, Articles: 6})
-	undoWithHelpCenter(t, w)
+	w.withHelpCenter()
 	hd := w.hd
 	var endUsers []zendesktest.User
 	for _, u := range hd.Users {
@@ -44,7 +42,7 @@ func TestUndoEndToEnd(t *testing.T) {
 			break
 		}
 	}
-	ic, err := intercom.New(intercom.Options{BaseURL: undoIntercomURL(t, w), Token: e2eIntercomToken})
+	ic, err := intercom.New(intercom.Options{BaseURL: w.icURL, Token: e2eIntercomToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,42 +162,10 @@ func TestUndoEndToEnd(t *testing.T) {
 	if c := w.idMap("contacts"); c[id(adopted.ID)] != existing.ID {
 		t.Errorf("user %d is mapped to %s after the second migration, want %s", adopted.ID, c[id(adopted.ID)], existing.ID)
 	}
-	// The report as after the first migration. (Attachments of articles
-	// are available but not migrated, as there.)
+	// The report as after the first migration.
 	if got := w.report(); fmt.Sprint(got) != fmt.Sprint(firstReport) {
 		t.Errorf("report after the second migration:\n%+v\nwant, as after the first:\n%+v", got, firstReport)
 	}
-}
-
-// undoWithHelpCenter makes the world's migration take the knowledge base.
-func undoWithHelpCenter(t *testing.T, w *world) {
-	t.Helper()
-	path := filepath.Join(w.ws, "ferry.yaml")
-	cfg, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(cfg), `token: "${ZENDESK_TOKEN}" }`, `token: "${ZENDESK_TOKEN}", help_center: true }`, 1)
-	if s == string(cfg) {
-		t.Fatal("ferry.yaml: no source config to turn the help center on in")
-	}
-	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// undoIntercomURL reads the sandbox's address from the world's ferry.yaml.
-func undoIntercomURL(t *testing.T, w *world) string {
-	t.Helper()
-	cfg, err := os.ReadFile(filepath.Join(w.ws, "ferry.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`intercom: \{ base_url: "([^"]+)"`).FindSubmatch(cfg)
-	if m == nil {
-		t.Fatalf("no intercom base_url in ferry.yaml:\n%s", cfg)
-	}
-	return string(m[1])
 }
 
 // undoFerryTTY runs the ferry binary with a pseudo-terminal as stdin, on
@@ -225,15 +191,7 @@ func undoFerryTTY(t *testing.T, w *world, answer string, args ...string) (stdout
 	if _, err := ptm.WriteString(answer); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	default:
-		t.Fatalf("run ferry %v: %v", args, err)
-	}
+	code = exitCode(t, args, cmd.Wait())
 	return out.String(), errOut.String(), code, true
 }
 

@@ -140,7 +140,7 @@ func New(ws *stage.Workspace, ic *intercom.Client, opts Options) *Loader {
 // on; Run returns an error only for what stops the whole load (a bad token,
 // a missing default admin, a cancelled context, the workspace failing).
 func (l *Loader) Run(ctx context.Context) (Result, error) {
-	res, err := l.preflight(ctx)
+	res, err := l.preflight(ctx, true)
 	if err != nil {
 		return res, err
 	}
@@ -172,8 +172,10 @@ func (l *Loader) Run(ctx context.Context) (Result, error) {
 }
 
 // preflight maps agents to admins by email and groups to teams by name:
-// Intercom has no API to create either.
-func (l *Loader) preflight(ctx context.Context) (Result, error) {
+// Intercom has no API to create either. With create, it creates the
+// custom attributes and the ticket type the load needs and Intercom lacks;
+// without (a verify), it only maps: what is missing shows as mismatches.
+func (l *Loader) preflight(ctx context.Context, create bool) (Result, error) {
 	var res Result
 	me, err := l.ic.Me(ctx)
 	if err != nil {
@@ -244,14 +246,25 @@ func (l *Loader) preflight(ctx context.Context) (Result, error) {
 			return res, err
 		}
 	}
-	if l.opts.TicketType != "" {
+	switch {
+	case l.opts.TicketType == "":
+	case create:
 		// Ticket fields become attributes of the ticket type, not of
 		// conversations.
 		if l.asTickets, err = l.ensureTicketType(ctx, l.opts.TicketType, tickets, &res.Attributes); err != nil {
 			return res, fmt.Errorf("prepare ticket type %q: %w", l.opts.TicketType, err)
 		}
+	default:
+		tt, err := l.findTicketType(ctx, l.opts.TicketType)
+		if err != nil {
+			return res, fmt.Errorf("find ticket type %q: %w", l.opts.TicketType, err)
+		}
+		l.asTickets = &ticketTarget{}
+		if tt != nil {
+			l.asTickets.typeID = string(tt.ID)
+		}
 	}
-	if l.opts.CustomAttributes {
+	if l.opts.CustomAttributes && create {
 		convAttrs := tickets
 		if l.asTickets != nil {
 			convAttrs = nil
@@ -262,11 +275,11 @@ func (l *Loader) preflight(ctx context.Context) (Result, error) {
 		}
 		res.Attributes.Created = append(res.Attributes.Created, created.Created...)
 		res.Attributes.Skipped = append(res.Attributes.Skipped, created.Skipped...)
-		l.ticketAttrs, l.userAttrs, l.orgAttrs = tickets, users, orgs
 		for _, s := range res.Attributes.Skipped {
 			l.log.Warn("custom field left out", "reason", s)
 		}
 	}
+	l.ticketAttrs, l.userAttrs, l.orgAttrs = tickets, users, orgs
 	if n := len(res.UnmappedAgents); n > 0 {
 		l.log.Info("agents without an Intercom admin of the same email act as the default admin",
 			"agents", n, "default_admin", res.DefaultAdmin)
@@ -366,6 +379,13 @@ func (l *Loader) record(ctx context.Context, entity, sourceID, outcome, intercom
 	return l.recordAll(ctx, cause, stage.Outcome{Entity: entity, SourceID: sourceID, Outcome: outcome, IntercomID: intercomID})
 }
 
+// recordMigrated records that a source record, as of its updated_at, is
+// Intercom object intercomID: a delta loads it again once the source's
+// updated_at is later.
+func (l *Loader) recordMigrated(ctx context.Context, entity, sourceID, intercomID string, updatedAt time.Time) error {
+	return l.recordAll(ctx, nil, stage.Outcome{Entity: entity, SourceID: sourceID, Outcome: stage.Migrated, IntercomID: intercomID, SourceUpdatedAt: updatedAt})
+}
+
 // recordAll writes outcomes together, the reason being cause's message; a
 // cause that must stop the load is returned instead.
 func (l *Loader) recordAll(ctx context.Context, cause error, os ...stage.Outcome) error {
@@ -438,7 +458,7 @@ func (l *Loader) companies(ctx context.Context) error {
 		if err := l.adoptCompany(ctx, o.ID, c, sent); err != nil {
 			return err
 		}
-		return l.recordAll(ctx, nil, stage.Outcome{Entity: stage.EntityCompanies, SourceID: o.ID, Outcome: stage.Migrated, IntercomID: c.ID, SourceUpdatedAt: o.UpdatedAt})
+		return l.recordMigrated(ctx, stage.EntityCompanies, o.ID, c.ID, o.UpdatedAt)
 	})
 }
 
@@ -481,9 +501,7 @@ func (l *Loader) contactsStage(ctx context.Context) error {
 	sel := stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: "(" + stage.ContactUsers + ") AND " + toLoad(stage.EntityContacts, l.opts.Contacts)}
 	return l.each(ctx, sel, func(ctx context.Context, r schema.Record) error {
 		u := r.(*schema.User)
-		l.mu.Lock()
-		id, mapped := l.contacts[u.ID]
-		l.mu.Unlock()
+		id, mapped := l.contactOf(u.ID)
 		if mapped && migrated[u.ID] == stage.Migrated {
 			// A delta: the source changed a user migrated before.
 			if _, err := l.ic.UpdateContact(ctx, id, l.contactRequest(u)); err != nil {
@@ -506,8 +524,16 @@ func (l *Loader) contactsStage(ctx context.Context) error {
 					fmt.Errorf("contact created, but linking it to company %s failed: %w", companyID, err))
 			}
 		}
-		return l.recordAll(ctx, nil, stage.Outcome{Entity: stage.EntityContacts, SourceID: u.ID, Outcome: stage.Migrated, IntercomID: id, SourceUpdatedAt: u.UpdatedAt})
+		return l.recordMigrated(ctx, stage.EntityContacts, u.ID, id, u.UpdatedAt)
 	})
+}
+
+// contactOf is the Intercom contact of source user id, when it has one.
+func (l *Loader) contactOf(id string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.contacts[id]
+	return c, ok
 }
 
 // contactRequest is the contact of end user u: a phone number that cannot
@@ -537,13 +563,11 @@ func (l *Loader) contactRequest(u *schema.User) intercom.ContactRequest {
 // earlier run did, and adopting the existing contact when Intercom already
 // has one with the same email or external id.
 func (l *Loader) contact(ctx context.Context, u *schema.User) (string, error) {
-	l.mu.Lock()
-	id, ok := l.contacts[u.ID]
-	l.mu.Unlock()
-	if ok {
+	if id, ok := l.contactOf(u.ID); ok {
 		return id, nil
 	}
 	c, err := l.ic.CreateContact(ctx, l.contactRequest(u))
+	var id string
 	mapID := l.ws.MapID
 	switch {
 	case err == nil:

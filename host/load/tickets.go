@@ -188,7 +188,7 @@ func (tl *ticketLoad) run(ctx context.Context) error {
 			return err
 		}
 	}
-	requester, ok := tl.contactOf(t.RequesterID)
+	requester, ok := tl.l.contactOf(t.RequesterID)
 	if !ok {
 		return tl.fail(ctx, 0, fmt.Errorf("its requester %s was not migrated as a contact (see contacts)", t.RequesterID))
 	}
@@ -212,14 +212,7 @@ func (tl *ticketLoad) run(ctx context.Context) error {
 	if err := tl.finish(ctx); err != nil {
 		return tl.fail(ctx, len(tl.comments), err)
 	}
-	return l.recordAll(ctx, nil, stage.Outcome{Entity: stage.EntityTickets, SourceID: t.ID, Outcome: stage.Migrated, IntercomID: tl.convID, SourceUpdatedAt: t.UpdatedAt})
-}
-
-func (tl *ticketLoad) contactOf(userID string) (string, bool) {
-	tl.l.mu.Lock()
-	defer tl.l.mu.Unlock()
-	id, ok := tl.l.contacts[userID]
-	return id, ok
+	return l.recordMigrated(ctx, stage.EntityTickets, t.ID, tl.convID, t.UpdatedAt)
 }
 
 // opening is what identifies a conversation ferry created, should its
@@ -741,7 +734,7 @@ func (tl *ticketLoad) replyRequest(c *schema.Comment, body string) (intercom.Rep
 		}
 		return req, nil
 	}
-	contact, ok := tl.contactOf(c.AuthorID)
+	contact, ok := tl.l.contactOf(c.AuthorID)
 	if ok && c.Public {
 		req.Type, req.IntercomUserID, req.MessageType = intercom.RoleUser, contact, intercom.MessageComment
 		return req, nil
@@ -861,9 +854,9 @@ func (tl *ticketLoad) finishTicket(ctx context.Context) error {
 			return fmt.Errorf("read the ticket to resume it: %w", err)
 		}
 	}
-	requester, _ := tl.contactOf(t.RequesterID)
+	requester, _ := tl.l.contactOf(t.RequesterID)
 	for _, cc := range t.CCIDs {
-		if contact, ok := tl.contactOf(cc); ok && contact != requester {
+		if contact, ok := tl.l.contactOf(cc); ok && contact != requester {
 			l.mu.Lock()
 			l.ccsLeftOut++
 			l.mu.Unlock()
@@ -928,10 +921,10 @@ func (tl *ticketLoad) participants(ctx context.Context, now *intercom.Conversati
 			in[c.ID] = true
 		}
 	}
-	requester, _ := tl.contactOf(tl.t.RequesterID)
+	requester, _ := tl.l.contactOf(tl.t.RequesterID)
 	in[requester] = true
 	for _, cc := range tl.t.CCIDs {
-		contact, ok := tl.contactOf(cc)
+		contact, ok := tl.l.contactOf(cc)
 		if !ok {
 			if _, agent := l.agentAdmin[cc]; !agent {
 				l.log.Info("a CC'd person is not a contact and is left out", "ticket", tl.t.ID, "user", cc)

@@ -28,16 +28,9 @@ type ticketTarget struct {
 // creating it (category Customer) when Intercom has none, and adds the
 // attributes set needs that it lacks. It reports what it created in res.
 func (l *Loader) ensureTicketType(ctx context.Context, name string, set attributeSet, res *Attributes) (*ticketTarget, error) {
-	types, err := l.ic.ListTicketTypes(ctx)
+	tt, err := l.findTicketType(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	var tt *intercom.TicketType
-	for i := range types {
-		if !types[i].Archived && strings.EqualFold(strings.TrimSpace(types[i].Name), strings.TrimSpace(name)) {
-			tt = &types[i]
-			break
-		}
 	}
 	if tt == nil {
 		if tt, err = l.ic.CreateTicketType(ctx, name, "Customer", "tickets migrated by ferry"); err != nil {
@@ -59,6 +52,21 @@ func (l *Loader) ensureTicketType(ctx context.Context, name string, set attribut
 		return nil, err
 	}
 	return target, nil
+}
+
+// findTicketType returns the ticket type of that name (case aside) that
+// is not archived, nil when Intercom has none.
+func (l *Loader) findTicketType(ctx context.Context, name string) (*intercom.TicketType, error) {
+	types, err := l.ic.ListTicketTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range types {
+		if !types[i].Archived && strings.EqualFold(strings.TrimSpace(types[i].Name), strings.TrimSpace(name)) {
+			return &types[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // adminNumber is an admin id as the integer some ticket calls take.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"net/url"
 	"path"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/ferryhq/ferry/host/intercom"
 	"github.com/ferryhq/ferry/host/phone"
@@ -42,7 +44,7 @@ type Audit map[string]*AuditCounts
 // With run above 0, it checks only the records that run migrated (what a
 // migrate just did), replacing their checks and keeping the others'.
 func (l *Loader) Verify(ctx context.Context, run int64) (Audit, error) {
-	if _, err := l.preflightRead(ctx); err != nil {
+	if _, err := l.preflight(ctx, false); err != nil {
 		return nil, err
 	}
 	var err error
@@ -61,36 +63,6 @@ func (l *Loader) Verify(ctx context.Context, run int64) (Audit, error) {
 		}
 	}
 	return a.audit, a.flush(ctx)
-}
-
-// preflightRead maps agents, groups and custom fields as preflight does,
-// but creates nothing: what is missing in Intercom shows as mismatches.
-func (l *Loader) preflightRead(ctx context.Context) (Result, error) {
-	opts := l.opts
-	l.opts.CustomAttributes, l.opts.TicketType = false, ""
-	res, err := l.preflight(ctx)
-	l.opts = opts
-	if err != nil {
-		return res, err
-	}
-	if opts.CustomAttributes {
-		if l.ticketAttrs, l.userAttrs, l.orgAttrs, err = planAttributes(ctx, l.ws.DB()); err != nil {
-			return res, err
-		}
-	}
-	if opts.TicketType != "" {
-		types, err := l.ic.ListTicketTypes(ctx)
-		if err != nil {
-			return res, err
-		}
-		l.asTickets = &ticketTarget{}
-		for _, tt := range types {
-			if !tt.Archived && strings.EqualFold(strings.TrimSpace(tt.Name), strings.TrimSpace(opts.TicketType)) {
-				l.asTickets.typeID = string(tt.ID)
-			}
-		}
-	}
-	return res, nil
 }
 
 // auditor gathers a verify's checks and writes them in batches.
@@ -195,13 +167,11 @@ func short(s string) string {
 		return s
 	}
 	cut := max
-	for cut > 0 && !isRuneStart(s[cut]) {
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "…"
 }
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // gone tells a missing object from a failure that stops the verify.
 func (a *auditor) gone(ctx context.Context, err error) bool {
@@ -290,19 +260,11 @@ func (a *auditor) contacts(ctx context.Context) error {
 	})
 }
 
-// contactOf is the Intercom contact of source user id.
-func (l *Loader) contactOf(id string) (string, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c, ok := l.contacts[id]
-	return c, ok
-}
-
 // attributes compares the custom attributes ferry set with Intercom's:
 // Intercom may hold others, which are not the migration's.
 func (f *facts) attributes(want, got map[string]any) {
 	var bad, exp, act []string
-	for _, k := range slices.Sorted(mapKeys(want)) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		w, g := attributeText(want[k]), attributeText(got[k])
 		if _, ok := got[k]; !ok {
 			g = "(none)"
@@ -327,16 +289,6 @@ func attributeText(v any) string {
 		return n.String()
 	}
 	return fmt.Sprint(v)
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // thread is a conversation or ticket as verify compares it: its opening
@@ -429,7 +381,7 @@ func tagSet(tags []string) string {
 	for _, t := range tags {
 		set[strings.ToLower(strings.TrimSpace(t))] = true
 	}
-	return strings.Join(slices.Sorted(mapKeys(set)), ", ")
+	return strings.Join(slices.Sorted(maps.Keys(set)), ", ")
 }
 
 // readThread reads a conversation, or an Intercom ticket when tickets load
@@ -511,7 +463,7 @@ func (tl *ticketLoad) expected() thread {
 	th.createdAt = unix(t.CreatedAt)
 	th.opening = threadPart{authorType: intercom.RoleUser, authorID: requester, kind: intercom.MessageComment, createdAt: th.createdAt, body: openingBody(t)}
 	from := 0
-	if len(comments) > 0 && comments[0] == firstOr(tl.comments) && tl.opensWith(comments[0]) {
+	if len(comments) > 0 && comments[0] == tl.comments[0] && tl.opensWith(comments[0]) {
 		c := comments[0]
 		th.createdAt = unix(c.CreatedAt)
 		th.opening.createdAt, th.opening.body, th.opening.ref = th.createdAt, plainBody(c), "comment "+c.ID
@@ -547,13 +499,6 @@ func (tl *ticketLoad) expected() thread {
 		th.title = openingBody(t)
 	}
 	return th
-}
-
-func firstOr(cs []*schema.Comment) *schema.Comment {
-	if len(cs) == 0 {
-		return nil
-	}
-	return cs[0]
 }
 
 // opensWith says whether the ticket's conversation opens with comment c
@@ -723,18 +668,16 @@ func compareFiles(want, got []attachmentFacts, same sameFunc) string {
 	return ""
 }
 
-var (
-	tagRE   = regexp.MustCompile(`<[^>]*>`)
-	spaceRE = regexp.MustCompile(`\s+`)
-)
-
 // bodyText is a body as a reader sees it: Intercom renders and cleans the
 // HTML it is given, so bodies compare as their text.
 func bodyText(s string) string {
 	s = strings.NewReplacer("<br>", " ", "<br/>", " ", "<br />", " ", "</p>", " ").Replace(s)
-	s = html.UnescapeString(tagRE.ReplaceAllString(s, ""))
-	return strings.TrimSpace(spaceRE.ReplaceAllString(s, " "))
+	s = html.UnescapeString(htmlTag.ReplaceAllString(s, ""))
+	return strings.TrimSpace(space.ReplaceAllString(s, " "))
 }
+
+// space is a run of white space, as the bodies compare.
+var space = regexp.MustCompile(`\s+`)
 
 // knowledgeBase compares the collections and articles ferry created with
 // Intercom's lists of them.

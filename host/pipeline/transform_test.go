@@ -8,10 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"github.com/ferryhq/ferry/host/config"
 	"github.com/ferryhq/ferry/host/stage"
+	"github.com/ferryhq/ferry/host/stage/stagetest"
 	"github.com/ferryhq/ferry/sdk/schema"
 )
 
@@ -30,35 +29,14 @@ func buildWasm(t testing.TB, pkg string) string {
 // requester u<i>, tag t), each with one comment c<i>, in a new workspace.
 func stageTicketsWithComments(t *testing.T, n int) *stage.Workspace {
 	t.Helper()
-	ctx := t.Context()
-	ws, err := stage.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.Close() })
-	in, err := ws.NewIngest(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	tb, _ := schema.NewBuilder(memory.NewGoAllocator(), schema.Tickets)
-	cb, _ := schema.NewBuilder(memory.NewGoAllocator(), schema.Comments)
+	var recs []schema.Record
 	for i := 1; i <= n; i++ {
 		id := strconv.Itoa(i)
-		tb.Append(&schema.Ticket{ID: id, Subject: "s" + id, Status: "open", RequesterID: "u" + id, Tags: []string{"t"}})
-		cb.Append(&schema.Comment{ID: "c" + id, TicketID: id, BodyText: "hello", Public: true})
+		recs = append(recs,
+			&schema.Ticket{ID: id, Subject: "s" + id, Status: "open", RequesterID: "u" + id, Tags: []string{"t"}},
+			&schema.Comment{ID: "c" + id, TicketID: id, BodyText: "hello", Public: true})
 	}
-	for stream, b := range map[string]*schema.Builder{schema.Tickets: tb, schema.Comments: cb} {
-		rec := b.NewRecordBatch()
-		if err := in.Batch(ctx, stream, rec); err != nil {
-			t.Fatal(err)
-		}
-		rec.Release()
-		if err := in.Checkpoint(ctx, stream, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return ws
+	return stagetest.StageAll(t, recs)
 }
 
 // queryString runs a query of one string value over the workspace.
