@@ -303,6 +303,15 @@ type Handler interface {
 	RecordSkipped(ctx context.Context, stream, sourceID, reason string) error
 }
 
+// MarkHandler is a Handler that also hears the marks of streams that read
+// the source in order of change: every record the source changed before
+// through has been sent by stream, and committed with the checkpoint just
+// handled (see the protocol's Checkpoint.complete_through).
+type MarkHandler interface {
+	Handler
+	CompleteThrough(ctx context.Context, stream string, through time.Time)
+}
+
 // ReadOptions select what a read brings.
 type ReadOptions struct {
 	// Streams to read; empty reads all.
@@ -403,6 +412,9 @@ func (s *Source) Read(ctx context.Context, config json.RawMessage, opts ReadOpti
 			}
 			if len(cp.GetCursor()) > 0 {
 				checkpoints[cp.GetStream()] = cp.GetCursor()
+			}
+			if mh, ok := h.(MarkHandler); ok && cp.GetCompleteThrough() != nil {
+				mh.CompleteThrough(ctx, cp.GetStream(), cp.GetCompleteThrough().AsTime())
 			}
 		case *sourcev1.ReadMessage_RecordError:
 			re := msg.RecordError

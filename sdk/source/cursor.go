@@ -72,6 +72,11 @@ func (u *UpdatedAt) Since() time.Time { return u.start.Since }
 // its listing should stop there.
 func (u *UpdatedAt) Until() time.Time { return u.until }
 
+// Newest is the newest update time kept so far (Since before the first).
+// A stream listing in update-time order has emitted every record updated
+// before it: the next read may bring more at that instant, none earlier.
+func (u *UpdatedAt) Newest() time.Time { return u.max }
+
 // Keep reports whether a record listed by the source is to be emitted:
 // false for a record the previous read already brought (at the cursor's
 // instant) and for one updated after Until (the next read brings it).

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sourcev1 "github.com/ferryhq/ferry/sdk/proto/source/v1"
 	"github.com/ferryhq/ferry/sdk/schema"
@@ -21,8 +22,8 @@ type Limits struct {
 	// MaxRows is the most records in one batch.
 	MaxRows int
 	// MaxBytes bounds a batch's Arrow buffers (schema.Builder's estimate). A
-	// single record bigger than this cannot be sent and becomes a record
-	// error.
+	// single record bigger than this goes in a batch of its own; one that
+	// does not fit a message (MaxMessageBytes) becomes a record error.
 	MaxBytes int64
 }
 
@@ -35,6 +36,11 @@ func DefaultLimits() Limits {
 // DefaultLimits: the IPC framing, offsets and validity bitmaps add to the
 // estimate, so leave generous room.
 const MaxMessageBytes = 32 << 20
+
+// maxRecordBytes is the largest record an Emitter sends (in a batch of
+// its own when it is over Limits.MaxBytes): a message's limit less room
+// for the IPC framing.
+const maxRecordBytes = MaxMessageBytes - 1<<20
 
 // sender sends protocol messages; gRPC streams are not safe for concurrent
 // sends, so the Emitter serializes them.
@@ -81,15 +87,28 @@ func (e *Emitter) Emit(ctx context.Context, r schema.Record) error {
 	size := schema.Size(r)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if size > e.limits.MaxBytes {
+	if size > maxRecordBytes {
 		return e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_RecordError{RecordError: &sourcev1.RecordError{
 			Stream: r.Stream(), SourceId: r.SourceID(),
-			Reason: fmt.Sprintf("record is %d bytes, more than the %d-byte batch limit", size, e.limits.MaxBytes),
+			Reason: fmt.Sprintf("record is %d bytes, more than the %d bytes one message to ferry carries", size, maxRecordBytes),
 		}}})
 	}
 	b, err := e.builderLocked(r.Stream())
 	if err != nil {
 		return err
+	}
+	if size > e.limits.MaxBytes {
+		// Over the batch bound but within a message (a comment with a
+		// body of megabytes, whose raw record holds it again): alone.
+		if b.Rows() > 0 {
+			if err := e.flushLocked(b); err != nil {
+				return err
+			}
+		}
+		if err := b.Append(r); err != nil {
+			return err
+		}
+		return e.flushLocked(b)
 	}
 	if b.Rows() > 0 && b.Bytes()+size > e.limits.MaxBytes {
 		if err := e.flushLocked(b); err != nil {
@@ -113,16 +132,36 @@ func (e *Emitter) Checkpoint(ctx context.Context, cursor []byte) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.checkpointLocked(cursor)
+	return e.checkpointLocked(cursor, time.Time{})
 }
 
-func (e *Emitter) checkpointLocked(cursor []byte) error {
+// CheckpointThrough is Checkpoint for a stream that reads the source in
+// order of change: it also promises that every record the source changed
+// before through has been emitted, with everything it brings (a ticket's
+// comments, say). The host uses the promise to load while the read goes
+// on; a stream that cannot keep it calls Checkpoint.
+func (e *Emitter) CheckpointThrough(ctx context.Context, cursor []byte, through time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.checkpointLocked(cursor, through)
+}
+
+// checkpointLocked flushes the pending batches and sends the checkpoint;
+// a zero through promises nothing.
+func (e *Emitter) checkpointLocked(cursor []byte, through time.Time) error {
 	for _, name := range e.order {
 		if err := e.flushLocked(e.builders[name]); err != nil {
 			return err
 		}
 	}
-	return e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_Checkpoint{Checkpoint: &sourcev1.Checkpoint{Stream: e.stream, Cursor: cursor}}})
+	cp := &sourcev1.Checkpoint{Stream: e.stream, Cursor: cursor}
+	if !through.IsZero() {
+		cp.CompleteThrough = timestamppb.New(through)
+	}
+	return e.sendLocked(&sourcev1.ReadMessage{Message: &sourcev1.ReadMessage_Checkpoint{Checkpoint: cp}})
 }
 
 // RecordError reports a record of stream that could not be read or mapped;

@@ -3,8 +3,10 @@ package source
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
@@ -75,26 +77,44 @@ func TestEmitterBoundsBatchesInRowsAndBytes(t *testing.T) {
 	}
 }
 
-func TestEmitterTurnsAnOversizedRecordIntoARecordError(t *testing.T) {
+// TestEmitterSendsALargeRecordAlone: a record over the batch bound goes in
+// a batch of its own, between the batches of the others; one too big for
+// any message becomes a record error, and the rest still go.
+func TestEmitterSendsALargeRecordAlone(t *testing.T) {
 	var c collect
 	em := newEmitter(schema.Comments, Limits{MaxRows: 100, MaxBytes: 4096}, c.send)
 	defer em.release()
 	ctx := context.Background()
-	if err := em.Emit(ctx, &schema.Comment{ID: "big", TicketID: "1", BodyHTML: strings.Repeat("y", 10_000)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := em.Emit(ctx, &schema.Comment{ID: "small", TicketID: "1"}); err != nil {
-		t.Fatal(err)
+	for _, r := range []*schema.Comment{
+		{ID: "small1", TicketID: "1"},
+		{ID: "big", TicketID: "1", BodyHTML: strings.Repeat("y", 10_000)},
+		{ID: "huge", TicketID: "1", BodyHTML: strings.Repeat("z", MaxMessageBytes)},
+		{ID: "small2", TicketID: "1"},
+	} {
+		if err := em.Emit(ctx, r); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := em.Checkpoint(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	re := c.msgs[0].GetRecordError()
-	if re == nil || re.GetSourceId() != "big" || !strings.Contains(re.GetReason(), "batch limit") {
-		t.Fatalf("first message = %v, want a record error for the big record", c.msgs[0])
+	var got []string
+	for _, m := range c.msgs {
+		switch {
+		case m.GetBatch() != nil:
+			got = append(got, fmt.Sprintf("batch of %d", m.GetBatch().GetRows()))
+		case m.GetRecordError() != nil:
+			re := m.GetRecordError()
+			if !strings.Contains(re.GetReason(), "more than the") {
+				t.Errorf("reason %q", re.GetReason())
+			}
+			got = append(got, "error "+re.GetSourceId())
+		case m.GetCheckpoint() != nil:
+			got = append(got, "checkpoint")
+		}
 	}
-	if b := c.msgs[1].GetBatch(); b == nil || b.GetRows() != 1 {
-		t.Errorf("the small record must still be sent: %v", c.msgs[1])
+	if want := "batch of 1, batch of 1, error huge, batch of 1, checkpoint"; strings.Join(got, ", ") != want {
+		t.Errorf("sent %s, want %s", strings.Join(got, ", "), want)
 	}
 }
 
@@ -120,6 +140,32 @@ func TestEmitterSplitsEmittedStreams(t *testing.T) {
 	}
 	if cp := c.msgs[len(c.msgs)-1].GetCheckpoint(); cp.GetStream() != schema.Tickets {
 		t.Errorf("checkpoint for %q, want the stream being read", cp.GetStream())
+	}
+}
+
+// TestEmitterCheckpointThrough: a mark goes with its checkpoint, after the
+// batches it covers; a plain checkpoint carries none.
+func TestEmitterCheckpointThrough(t *testing.T) {
+	var c collect
+	em := newEmitter(schema.Comments, DefaultLimits(), c.send)
+	defer em.release()
+	ctx := context.Background()
+	through := time.Date(2024, 3, 1, 10, 20, 30, 0, time.UTC)
+	em.Emit(ctx, &schema.Comment{ID: "10", TicketID: "1"})
+	if err := em.CheckpointThrough(ctx, []byte("page-1"), through); err != nil {
+		t.Fatal(err)
+	}
+	if err := em.Checkpoint(ctx, []byte("page-2")); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.msgs) != 3 || c.msgs[0].GetBatch() == nil {
+		t.Fatalf("sent %v, want a batch and two checkpoints", c.msgs)
+	}
+	if cp := c.msgs[1].GetCheckpoint(); string(cp.GetCursor()) != "page-1" || !cp.GetCompleteThrough().AsTime().Equal(through) {
+		t.Errorf("first checkpoint %v, want page-1 through %s", cp, through)
+	}
+	if cp := c.msgs[2].GetCheckpoint(); cp.GetCompleteThrough() != nil {
+		t.Errorf("a plain checkpoint carries the mark %v", cp.GetCompleteThrough())
 	}
 }
 

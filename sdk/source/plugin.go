@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -56,6 +57,7 @@ func PluginSets(impl sourcev1.SourceServer) map[int]plugin.PluginSet {
 // Serve runs c as a ferry source plugin until the host stops it. It is
 // meant to be the whole of a connector's main function.
 func Serve(c Connector) {
+	go exitWithHost(os.Getppid(), time.Second)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake(),
 		VersionedPlugins: PluginSets(NewServer(c, DefaultLimits())),
@@ -66,4 +68,19 @@ func Serve(c Connector) {
 		// Plugins log to stderr only: stdout belongs to the go-plugin handshake.
 		Logger: hclog.New(&hclog.LoggerOptions{Name: c.Spec().Name, Output: os.Stderr, JSONFormat: true, Level: hclog.Info}),
 	})
+}
+
+// exitWithHost ends the plugin once the host that started it is gone: a
+// host killed outright (SIGKILL, a crash) cannot stop its plugins, and one
+// left running would go on reading the source for no one. The host is
+// gone when the plugin's parent is no longer host (the orphan is adopted).
+func exitWithHost(host int, every time.Duration) {
+	if host <= 1 {
+		return // started by init or a subreaper: nothing to watch
+	}
+	for range time.Tick(every) {
+		if os.Getppid() != host {
+			os.Exit(3)
+		}
+	}
 }

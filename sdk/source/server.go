@@ -118,7 +118,7 @@ func (s *server) readStream(ctx context.Context, st Stream, cursor []byte, send 
 	// under the last cursor the stream gave, or none if it never gave one.
 	em.mu.Lock()
 	defer em.mu.Unlock()
-	if err := em.checkpointLocked(nil); err != nil {
+	if err := em.checkpointLocked(nil, time.Time{}); err != nil {
 		return fmt.Errorf("final checkpoint of %s: %w", name, err)
 	}
 	return nil

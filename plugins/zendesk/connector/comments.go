@@ -139,7 +139,15 @@ func (s *commentsStream) Read(ctx context.Context, cursor []byte, out *source.Em
 			return err
 		}
 		next := u.Cursor()
-		if err := out.Checkpoint(ctx, next); err != nil {
+		// The export lists updates in time order: every update before the
+		// newest one kept is staged with its comments (the next page may
+		// bring more of that second); at the end, every one before Until.
+		// The host loads a ticket once its last update is before the mark.
+		through := u.Newest()
+		if page.EndOfStream || caughtUp {
+			through = u.Until()
+		}
+		if err := out.CheckpointThrough(ctx, next, through); err != nil {
 			return err
 		}
 		switch {

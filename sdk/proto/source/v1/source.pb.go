@@ -21,6 +21,7 @@ package sourcev1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -730,11 +731,19 @@ func (x *Batch) GetRows() int64 {
 // what was sent without moving the stream's stored cursor (the end of a
 // stream that is read whole every time, for example).
 type Checkpoint struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
-	Cursor        []byte                 `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Stream string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Cursor []byte                 `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// Set by a stream that reads the source in order of change (an
+	// incremental export): every record of the source changed before this
+	// time has been sent by this stream, with everything it emits. Streams
+	// are read one after another, in Discover's order, so the streams before
+	// this one are complete. The host loads a ticket while the read goes on
+	// once the ticket was last updated before the comments stream's mark: its
+	// comments are all staged. Unset: the stream makes no such promise.
+	CompleteThrough *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=complete_through,json=completeThrough,proto3" json:"complete_through,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Checkpoint) Reset() {
@@ -777,6 +786,13 @@ func (x *Checkpoint) GetStream() string {
 func (x *Checkpoint) GetCursor() []byte {
 	if x != nil {
 		return x.Cursor
+	}
+	return nil
+}
+
+func (x *Checkpoint) GetCompleteThrough() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompleteThrough
 	}
 	return nil
 }
@@ -1029,7 +1045,7 @@ var File_source_v1_source_proto protoreflect.FileDescriptor
 
 const file_source_v1_source_proto_rawDesc = "" +
 	"\n" +
-	"\x16source/v1/source.proto\x12\x0fferry.source.v1\"\r\n" +
+	"\x16source/v1/source.proto\x12\x0fferry.source.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\r\n" +
 	"\vSpecRequest\"j\n" +
 	"\fSpecResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -1074,11 +1090,12 @@ const file_source_v1_source_proto_rawDesc = "" +
 	"\x05Batch\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1b\n" +
 	"\tarrow_ipc\x18\x02 \x01(\fR\barrowIpc\x12\x12\n" +
-	"\x04rows\x18\x03 \x01(\x03R\x04rows\"<\n" +
+	"\x04rows\x18\x03 \x01(\x03R\x04rows\"\x83\x01\n" +
 	"\n" +
 	"Checkpoint\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x16\n" +
-	"\x06cursor\x18\x02 \x01(\fR\x06cursor\"Z\n" +
+	"\x06cursor\x18\x02 \x01(\fR\x06cursor\x12E\n" +
+	"\x10complete_through\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0fcompleteThrough\"Z\n" +
 	"\vRecordError\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1b\n" +
 	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12\x16\n" +
@@ -1124,23 +1141,24 @@ func file_source_v1_source_proto_rawDescGZIP() []byte {
 var file_source_v1_source_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_source_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_source_v1_source_proto_goTypes = []any{
-	(Log_Level)(0),           // 0: ferry.source.v1.Log.Level
-	(*SpecRequest)(nil),      // 1: ferry.source.v1.SpecRequest
-	(*SpecResponse)(nil),     // 2: ferry.source.v1.SpecResponse
-	(*CheckRequest)(nil),     // 3: ferry.source.v1.CheckRequest
-	(*CheckResponse)(nil),    // 4: ferry.source.v1.CheckResponse
-	(*DiscoverRequest)(nil),  // 5: ferry.source.v1.DiscoverRequest
-	(*Stream)(nil),           // 6: ferry.source.v1.Stream
-	(*DiscoverResponse)(nil), // 7: ferry.source.v1.DiscoverResponse
-	(*ReadRequest)(nil),      // 8: ferry.source.v1.ReadRequest
-	(*ReadMessage)(nil),      // 9: ferry.source.v1.ReadMessage
-	(*Batch)(nil),            // 10: ferry.source.v1.Batch
-	(*Checkpoint)(nil),       // 11: ferry.source.v1.Checkpoint
-	(*RecordError)(nil),      // 12: ferry.source.v1.RecordError
-	(*RecordSkipped)(nil),    // 13: ferry.source.v1.RecordSkipped
-	(*Log)(nil),              // 14: ferry.source.v1.Log
-	(*Progress)(nil),         // 15: ferry.source.v1.Progress
-	nil,                      // 16: ferry.source.v1.ReadRequest.CursorsEntry
+	(Log_Level)(0),                // 0: ferry.source.v1.Log.Level
+	(*SpecRequest)(nil),           // 1: ferry.source.v1.SpecRequest
+	(*SpecResponse)(nil),          // 2: ferry.source.v1.SpecResponse
+	(*CheckRequest)(nil),          // 3: ferry.source.v1.CheckRequest
+	(*CheckResponse)(nil),         // 4: ferry.source.v1.CheckResponse
+	(*DiscoverRequest)(nil),       // 5: ferry.source.v1.DiscoverRequest
+	(*Stream)(nil),                // 6: ferry.source.v1.Stream
+	(*DiscoverResponse)(nil),      // 7: ferry.source.v1.DiscoverResponse
+	(*ReadRequest)(nil),           // 8: ferry.source.v1.ReadRequest
+	(*ReadMessage)(nil),           // 9: ferry.source.v1.ReadMessage
+	(*Batch)(nil),                 // 10: ferry.source.v1.Batch
+	(*Checkpoint)(nil),            // 11: ferry.source.v1.Checkpoint
+	(*RecordError)(nil),           // 12: ferry.source.v1.RecordError
+	(*RecordSkipped)(nil),         // 13: ferry.source.v1.RecordSkipped
+	(*Log)(nil),                   // 14: ferry.source.v1.Log
+	(*Progress)(nil),              // 15: ferry.source.v1.Progress
+	nil,                           // 16: ferry.source.v1.ReadRequest.CursorsEntry
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_source_v1_source_proto_depIdxs = []int32{
 	6,  // 0: ferry.source.v1.DiscoverResponse.streams:type_name -> ferry.source.v1.Stream
@@ -1151,20 +1169,21 @@ var file_source_v1_source_proto_depIdxs = []int32{
 	13, // 5: ferry.source.v1.ReadMessage.record_skipped:type_name -> ferry.source.v1.RecordSkipped
 	14, // 6: ferry.source.v1.ReadMessage.log:type_name -> ferry.source.v1.Log
 	15, // 7: ferry.source.v1.ReadMessage.progress:type_name -> ferry.source.v1.Progress
-	0,  // 8: ferry.source.v1.Log.level:type_name -> ferry.source.v1.Log.Level
-	1,  // 9: ferry.source.v1.Source.Spec:input_type -> ferry.source.v1.SpecRequest
-	3,  // 10: ferry.source.v1.Source.Check:input_type -> ferry.source.v1.CheckRequest
-	5,  // 11: ferry.source.v1.Source.Discover:input_type -> ferry.source.v1.DiscoverRequest
-	8,  // 12: ferry.source.v1.Source.Read:input_type -> ferry.source.v1.ReadRequest
-	2,  // 13: ferry.source.v1.Source.Spec:output_type -> ferry.source.v1.SpecResponse
-	4,  // 14: ferry.source.v1.Source.Check:output_type -> ferry.source.v1.CheckResponse
-	7,  // 15: ferry.source.v1.Source.Discover:output_type -> ferry.source.v1.DiscoverResponse
-	9,  // 16: ferry.source.v1.Source.Read:output_type -> ferry.source.v1.ReadMessage
-	13, // [13:17] is the sub-list for method output_type
-	9,  // [9:13] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	17, // 8: ferry.source.v1.Checkpoint.complete_through:type_name -> google.protobuf.Timestamp
+	0,  // 9: ferry.source.v1.Log.level:type_name -> ferry.source.v1.Log.Level
+	1,  // 10: ferry.source.v1.Source.Spec:input_type -> ferry.source.v1.SpecRequest
+	3,  // 11: ferry.source.v1.Source.Check:input_type -> ferry.source.v1.CheckRequest
+	5,  // 12: ferry.source.v1.Source.Discover:input_type -> ferry.source.v1.DiscoverRequest
+	8,  // 13: ferry.source.v1.Source.Read:input_type -> ferry.source.v1.ReadRequest
+	2,  // 14: ferry.source.v1.Source.Spec:output_type -> ferry.source.v1.SpecResponse
+	4,  // 15: ferry.source.v1.Source.Check:output_type -> ferry.source.v1.CheckResponse
+	7,  // 16: ferry.source.v1.Source.Discover:output_type -> ferry.source.v1.DiscoverResponse
+	9,  // 17: ferry.source.v1.Source.Read:output_type -> ferry.source.v1.ReadMessage
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_source_v1_source_proto_init() }
