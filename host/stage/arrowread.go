@@ -18,6 +18,9 @@ import (
 // 2,048 at a time; larger batches make each call across the WASM boundary
 // worth more). The caller releases the reader, which frees the connection.
 func (w *Workspace) ReadArrow(ctx context.Context, query string, batchRows int, args ...any) (array.RecordReader, error) {
+	if err := w.sync(ctx); err != nil {
+		return nil, err
+	}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return nil, err

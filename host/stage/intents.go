@@ -3,7 +3,6 @@ package stage
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
 // A create that Intercom makes anew each time it is applied (a
@@ -97,6 +96,9 @@ func (w *Workspace) Settle(ctx context.Context, s Settlement) error {
 // Intents returns every intent of entity (sent or not) of records that are
 // not settled, by source id, in step order.
 func (w *Workspace) Intents(ctx context.Context, entity string) (map[string][]Intent, error) {
+	if err := w.sync(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := w.db.QueryContext(ctx, `SELECT source_id, step, state, coalesce(target, ''), coalesce(detail, ''), coalesce(intercom_id, ''), coalesce(run_id, 0)
 FROM intents WHERE entity = ? ORDER BY source_id, step`, entity)
 	if err != nil {
@@ -112,30 +114,4 @@ FROM intents WHERE entity = ? ORDER BY source_id, step`, entity)
 		out[in.SourceID] = append(out[in.SourceID], in)
 	}
 	return out, rows.Err()
-}
-
-// intentSQL writes a group's intents: clears first (whole records), then
-// the rows (each replacing the row of its step).
-func intentSQL(intents []Intent, clear []RecordKey) (stmts []string, args [][]any) {
-	if len(clear) > 0 {
-		var cond []string
-		var a []any
-		for _, k := range clear {
-			cond = append(cond, "(entity = ? AND source_id = ?)")
-			a = append(a, k.Entity, k.SourceID)
-		}
-		stmts = append(stmts, "DELETE FROM intents WHERE "+strings.Join(cond, " OR "))
-		args = append(args, a)
-	}
-	if len(intents) > 0 {
-		var vals []string
-		var a []any
-		for _, in := range intents {
-			vals = append(vals, "(?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)")
-			a = append(a, in.Entity, in.SourceID, in.Step, in.State, nullIfEmpty(in.Target), nullIfEmpty(in.Detail), nullIfEmpty(in.IntercomID), in.RunID)
-		}
-		stmts = append(stmts, `INSERT OR REPLACE INTO intents (entity, source_id, step, state, target, detail, intercom_id, run_id, recorded_at) VALUES `+strings.Join(vals, ", "))
-		args = append(args, a)
-	}
-	return stmts, args
 }

@@ -98,6 +98,9 @@ func (w *Workspace) SetOutcomes(ctx context.Context, os []Outcome) error {
 // IDMap returns source id → Intercom id for every object of entity that
 // ferry created.
 func (w *Workspace) IDMap(ctx context.Context, entity string) (map[string]string, error) {
+	if err := w.sync(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := w.db.QueryContext(ctx, `SELECT source_id, intercom_id FROM id_map WHERE entity = ?`, entity)
 	if err != nil {
 		return nil, fmt.Errorf("read the id map of %s: %w", entity, err)
@@ -132,6 +135,9 @@ func SummaryEntities() []string {
 // skipped) of every entity, in SummaryEntities order, with zero lines for
 // entities the workspace has none of.
 func (w *Workspace) Summary(ctx context.Context) ([]EntityCounts, error) {
+	if err := w.sync(ctx); err != nil {
+		return nil, err
+	}
 	return Summary(ctx, w.db)
 }
 
@@ -177,6 +183,9 @@ func Summary(ctx context.Context, db *sql.DB) ([]EntityCounts, error) {
 
 // Outcomes returns source id → outcome for every ledger row of entity.
 func (w *Workspace) Outcomes(ctx context.Context, entity string) (map[string]string, error) {
+	if err := w.sync(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := w.db.QueryContext(ctx, `SELECT source_id, outcome FROM ledger WHERE entity = ?`, entity)
 	if err != nil {
 		return nil, fmt.Errorf("read the outcomes of %s: %w", entity, err)
@@ -198,6 +207,9 @@ func (w *Workspace) Outcomes(ctx context.Context, entity string) (map[string]str
 // ticket's outcome, so that they are accounted for rather than left pending.
 // The loader accounts for the comments of tickets that fail while loading.
 func (w *Workspace) CascadeTicketOutcomes(ctx context.Context, runID int64) error {
+	if err := w.sync(ctx); err != nil {
+		return err
+	}
 	for _, q := range []struct{ entity, table string }{{EntityComments, "comments"}, {EntityAttachments, "attachments"}} {
 		_, err := w.db.ExecContext(ctx, fmt.Sprintf(`
 INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
@@ -212,11 +224,52 @@ WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entity = ? AND l.source_id = c.
 	return nil
 }
 
+// SkipOrphans accounts for the comments whose ticket is not staged, and the
+// files of such comments (or of comments that are not staged): they have
+// no conversation to go into. They are skipped with the reason, unless the
+// ledger has an outcome for them already; should the ticket come in a
+// later extract, its load takes them and records what they became.
+func (w *Workspace) SkipOrphans(ctx context.Context, runID int64) error {
+	if err := w.sync(ctx); err != nil {
+		return err
+	}
+	_, err := w.db.ExecContext(ctx, `
+INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
+SELECT 'comments', c.id, 'skipped',
+  CASE WHEN c.ticket_id IS NULL THEN 'it names no ticket, so it has no conversation to go into'
+       ELSE 'its ticket ' || c.ticket_id || ' is not in the source (the source listed the comment but not the ticket), so it has no conversation to go into' END,
+  NULL, 'load', ?, now()::TIMESTAMP
+FROM comments c
+WHERE (c.ticket_id IS NULL OR c.ticket_id NOT IN (SELECT id FROM tickets))
+  AND c.id NOT IN (SELECT source_id FROM ledger WHERE entity = 'comments')`, runID)
+	if err != nil {
+		return fmt.Errorf("account for the comments of tickets the source did not list: %w", err)
+	}
+	_, err = w.db.ExecContext(ctx, `
+INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
+SELECT 'attachments', a.id, 'skipped',
+  CASE WHEN a.ticket_id NOT IN (SELECT id FROM tickets)
+       THEN 'its ticket ' || a.ticket_id || ' is not in the source (the source listed the file but not the ticket), so it has no conversation to go into'
+       ELSE 'its comment ' || coalesce(a.comment_id, '(none)') || ' is not in the source (the source listed the file but not the comment), so it has no part to go into' END,
+  NULL, 'load', ?, now()::TIMESTAMP
+FROM attachments a
+WHERE a.article_id IS NULL AND a.ticket_id IS NOT NULL
+  AND (a.ticket_id NOT IN (SELECT id FROM tickets) OR a.comment_id IS NULL OR a.comment_id NOT IN (SELECT id FROM comments))
+  AND a.id NOT IN (SELECT source_id FROM ledger WHERE entity = 'attachments')`, runID)
+	if err != nil {
+		return fmt.Errorf("account for the files of comments the source did not list: %w", err)
+	}
+	return nil
+}
+
 // SkipArticleAttachments accounts for the files of the articles that are
 // migrated or failed: Intercom's articles API takes no files, so a
 // migrated article's are skipped (its body still links to them where the
 // source's did), and a failed article's fail with it.
 func (w *Workspace) SkipArticleAttachments(ctx context.Context, runID int64) error {
+	if err := w.sync(ctx); err != nil {
+		return err
+	}
 	_, err := w.db.ExecContext(ctx, `
 INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
 SELECT 'attachments', a.id,
@@ -237,6 +290,9 @@ WHERE a.article_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.en
 // does not show a company without contacts (in its UI, or in
 // POST /companies/list).
 func (w *Workspace) CompaniesWithoutContacts(ctx context.Context) ([][2]string, error) {
+	if err := w.sync(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := w.db.QueryContext(ctx, `
 SELECT m.source_id, coalesce(o.name, '')
 FROM id_map m LEFT JOIN organizations o ON o.id = m.source_id

@@ -296,6 +296,11 @@ func (s *queryServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if deadline, ok := ctx.Deadline(); ok {
 		http.NewResponseController(rw).SetWriteDeadline(deadline.Add(5 * time.Second))
 	}
+	// The query sees what the running ferry has recorded so far.
+	if err := s.w.sync(ctx); err != nil {
+		s.fail(rw, ctx, err, start, false)
+		return
+	}
 	conn, err := s.w.db.Conn(ctx)
 	if err != nil {
 		s.fail(rw, ctx, err, start, false)

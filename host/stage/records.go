@@ -28,6 +28,9 @@ type Select struct {
 // one. Rows come through DuckDB's JSON encoding into the canonical JSON
 // form, so that one path serves every stream.
 func (w *Workspace) Records(ctx context.Context, sel Select, fn func(schema.Record) error) error {
+	if err := w.sync(ctx); err != nil {
+		return err
+	}
 	stream, table, where, order := sel.Stream, sel.Table, sel.Where, sel.Order
 	if table == "" {
 		table = stream

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ferryhq/ferry/sdk/schema"
 )
@@ -112,7 +113,7 @@ func PlanSelection(ctx context.Context, db *sql.DB, sel Selection) (Plan, error)
 			a = nil
 		}
 		if err := db.QueryRowContext(ctx, q, a...).Scan(st.dst); err != nil {
-			return p, fmt.Errorf("plan: %w", err)
+			return p, fmt.Errorf("count what the selection takes: %w", err)
 		}
 	}
 	p.FilteredOut = p.Staged - p.Kept
@@ -169,6 +170,9 @@ type SelectionResult struct {
 // takes again loses such a skip. A demo's picks are recorded in demo_picks
 // with the run and the seed; tickets it does not pick are left as they are.
 func (w *Workspace) Select(ctx context.Context, sel Selection, runID int64) (SelectionResult, error) {
+	if err := w.sync(ctx); err != nil {
+		return SelectionResult{}, err
+	}
 	p, err := PlanSelection(ctx, w.db, sel)
 	if err != nil {
 		return SelectionResult{}, err
@@ -199,7 +203,9 @@ func (w *Workspace) Select(ctx context.Context, sel Selection, runID int64) (Sel
 		     AND t.id NOT IN (SELECT source_id FROM ledger WHERE entity = 'tickets' AND outcome = 'migrated')`, append(append([]any{}, args...), sel.reason(), runID)})
 	}
 	if sel.Demo > 0 {
-		stmts = append(stmts, stmt{`INSERT INTO demo_picks SELECT ?, ?, ticket_id, now()::TIMESTAMP FROM load_selection`, []any{runID, fmt.Sprint(sel.Seed)}})
+		// A migration selects again for each load pass: its picks once.
+		stmts = append(stmts, stmt{`DELETE FROM demo_picks WHERE run_id = ?`, []any{runID}},
+			stmt{`INSERT INTO demo_picks SELECT ?, ?, ticket_id, now()::TIMESTAMP FROM load_selection`, []any{runID, fmt.Sprint(sel.Seed)}})
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
@@ -228,6 +234,26 @@ func SelectedCompanies(sel Selection) string {
 // and the like) of the tickets a load takes, once Select recorded it.
 func SelectedTickets(column string) string {
 	return column + " IN (SELECT ticket_id FROM load_selection)"
+}
+
+// TicketsChangedBefore is a condition on a ticket id column: the staged
+// ticket was last updated before t. A migration loading while it extracts
+// takes only those: once the comments stream has sent every update before
+// t (see plugin.MarkHandler), such a ticket has all its comments staged.
+// Tickets without an update time, and those transforms added, wait for
+// the end of the extract.
+func TicketsChangedBefore(column string, t time.Time) string {
+	return fmt.Sprintf("%s IN (SELECT id FROM tickets WHERE updated_at < TIMESTAMP '%s')", column, t.UTC().Format("2006-01-02 15:04:05.999999"))
+}
+
+// TicketsChangedBetween counts the staged tickets last updated in [from, to).
+func (w *Workspace) TicketsChangedBetween(ctx context.Context, from, to time.Time) (int64, error) {
+	var n int64
+	err := w.db.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE updated_at >= ? AND updated_at < ?`, from.UTC(), to.UTC()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count the tickets updated between %s and %s: %w", from, to, err)
+	}
+	return n, nil
 }
 
 // SelectAdded adds to the load's selection the tickets transforms added

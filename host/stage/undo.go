@@ -53,6 +53,9 @@ type Created struct {
 // first (the reverse of the order ferry created them in), those of the
 // same moment in UndoEntities order and collections nested deeper first.
 func (w *Workspace) CreatedObjects(ctx context.Context) ([]Created, error) {
+	if err := w.sync(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := w.db.QueryContext(ctx, `
 WITH RECURSIVE tree(id, depth) AS (
   SELECT id, 0 FROM kb_categories WHERE parent_id IS NULL OR parent_id NOT IN (SELECT id FROM kb_categories)
@@ -92,6 +95,9 @@ ORDER BY m.created_at DESC, list_position(?::VARCHAR[], m.entity), depth DESC, m
 // something that depends on it stays. Records that transforms changed or
 // added count as the load saw them (the load_ views), and as staged.
 func (w *Workspace) CreatedDependents(ctx context.Context) (map[RecordKey][]RecordKey, error) {
+	if err := w.sync(ctx); err != nil {
+		return nil, err
+	}
 	var parts []string
 	for _, p := range []struct{ entity, stream, dependent, sql string }{
 		{EntityContacts, "tickets", EntityTickets, `SELECT requester_id, id FROM %s WHERE requester_id IS NOT NULL
@@ -170,6 +176,9 @@ type UndoEntry struct {
 // A crash between Intercom's answer and this commit is resolved by the
 // next undo: Intercom then answers 404, and the object is recorded gone.
 func (w *Workspace) RecordUndo(ctx context.Context, e UndoEntry) error {
+	if err := w.sync(ctx); err != nil {
+		return err
+	}
 	// What Intercom did is recorded even when the run is being stopped.
 	ctx = context.WithoutCancel(ctx)
 	var stmts []stmt
@@ -252,6 +261,9 @@ func (w *Workspace) forgetThread(ctx context.Context, ticketID, conversationID s
 // (Intercom archives a deleted company, and an upsert may bring it back)
 // knows that ferry created it.
 func (w *Workspace) Undone(ctx context.Context, entity, sourceID, intercomID string) (bool, error) {
+	if err := w.sync(ctx); err != nil {
+		return false, err
+	}
 	var ok bool
 	err := w.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM undo_log WHERE entity = ? AND source_id = ? AND intercom_id = ? AND outcome IN (?, ?))`,
 		entity, sourceID, intercomID, UndoDeleted, UndoGone).Scan(&ok)

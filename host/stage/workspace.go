@@ -78,8 +78,21 @@ func OpenWith(ctx context.Context, dir string, opts OpenOptions) (*Workspace, er
 		db.Close()
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
-	w.w = newWriter(db)
+	if w.w, err = newWriter(db, dir, opts.foldEvery); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
 	return w, nil
+}
+
+// sync makes what the writer acknowledged readable in the tables (it
+// folds the journal: see writer): every method that reads or writes the
+// ledger, the id map or the intents with SQL calls it first.
+func (w *Workspace) sync(ctx context.Context) error {
+	if err := w.w.sync(ctx); err != nil {
+		return fmt.Errorf("workspace: %w", err)
+	}
+	return nil
 }
 
 // DefaultLockWait is how long Open waits for another process to let go of
@@ -91,6 +104,8 @@ type OpenOptions struct {
 	// LockWait is how long to wait while another process holds the
 	// workspace (default DefaultLockWait).
 	LockWait time.Duration
+	// foldEvery is how often the writer folds its journal (tests).
+	foldEvery time.Duration
 }
 
 // openWriter opens the database for writing, waiting while another process
@@ -134,7 +149,15 @@ func (w *Workspace) Dir() string { return w.dir }
 func (w *Workspace) Path() string { return filepath.Join(w.dir, FileName) }
 
 // DB is the workspace database, for queries of its tables and views.
-func (w *Workspace) DB() *sql.DB { return w.db }
+//
+// What the loader recorded a moment ago is in the tables when DB returns
+// (its journal is folded first; see writer).
+func (w *Workspace) DB() *sql.DB {
+	// Best effort: a fold that fails now fails again, with its error, in
+	// whatever reads next through a method of the workspace.
+	_ = w.sync(context.Background())
+	return w.db
+}
 
 // Close closes the database, after the writes under way.
 func (w *Workspace) Close() error {
@@ -314,6 +337,9 @@ func firstLine(s string) string {
 // file alone holds everything (the workspace's DuckDB may not open other
 // files itself).
 func (w *Workspace) CopyTo(ctx context.Context, dir string) (*Workspace, error) {
+	if err := w.sync(ctx); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create workspace folder %s: %w", dir, err)
 	}
