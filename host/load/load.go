@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +70,12 @@ type Options struct {
 	// VerifyChecksums makes Verify download each file from the source and
 	// from Intercom where their URLs differ, and compare the bytes.
 	VerifyChecksums bool
+	// ExtractRunning says the extract is still staging (a migration that
+	// loads while it extracts): a comment whose ticket is not staged may
+	// be waiting for it, rather than be one the source has no ticket for
+	// (see stage.Workspace.SkipOrphans), so such comments are left for a
+	// load once the extract is done.
+	ExtractRunning bool
 	// Tickets, Contacts and Companies are SQL conditions (over the tickets,
 	// users and organizations tables) narrowing what loads: a filter's or a
 	// demo's selection (stage.SelectedTickets and the like). Empty: all.
@@ -115,6 +123,12 @@ type Loader struct {
 	ticketAttrs, userAttrs, orgAttrs attributeSet
 	// asTickets is the ticket type tickets load as; nil: conversations.
 	asTickets *ticketTarget
+	// preflown is preflight's result, once it ran: a Loader run again (a
+	// migration's next load pass) maps and creates nothing twice.
+	preflown *Result
+
+	// files asks the source's file hosts whether the files are there.
+	files *fileChecker
 
 	mu            sync.Mutex
 	phonesLeftOut int
@@ -132,18 +146,27 @@ func New(ws *stage.Workspace, ic *intercom.Client, opts Options) *Loader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Loader{ws: ws, ic: ic, opts: opts, log: log, tags: map[string]*tagID{}}
+	return &Loader{ws: ws, ic: ic, opts: opts, log: log, tags: map[string]*tagID{},
+		files: &fileChecker{client: &http.Client{Timeout: time.Minute}, log: log}}
 }
 
 // Run loads everything not yet migrated: companies, then contacts, then
 // tickets. Records that fail are recorded with the reason and the run goes
 // on; Run returns an error only for what stops the whole load (a bad token,
 // a missing default admin, a cancelled context, the workspace failing).
+//
+// A Loader may run again, over what became ready since (see NarrowTickets):
+// preflight runs once, and the counts of the Result add up over the runs.
 func (l *Loader) Run(ctx context.Context) (Result, error) {
-	res, err := l.preflight(ctx, true)
-	if err != nil {
-		return res, err
+	if l.preflown == nil {
+		res, err := l.preflight(ctx, true)
+		if err != nil {
+			return res, err
+		}
+		l.preflown = &res
 	}
+	res := *l.preflown
+	var err error
 	if err := l.companies(ctx); err != nil {
 		return res, err
 	}
@@ -165,10 +188,22 @@ func (l *Loader) Run(ctx context.Context) (Result, error) {
 	if err := l.ws.CascadeTicketOutcomes(ctx, l.opts.RunID); err != nil {
 		return res, err
 	}
+	if !l.opts.ExtractRunning {
+		if err := l.ws.SkipOrphans(ctx, l.opts.RunID); err != nil {
+			return res, err
+		}
+	}
 	if res.KnowledgeBase, err = l.knowledgeBase(ctx); err != nil {
 		return res, err
 	}
 	return res, l.ws.SkipArticleAttachments(ctx, l.opts.RunID)
+}
+
+// NarrowTickets sets the condition (over the tickets) on the tickets the
+// next Run loads, as Options.Tickets does, and whether the extract is
+// still running (Options.ExtractRunning).
+func (l *Loader) NarrowTickets(cond string, extractRunning bool) {
+	l.opts.Tickets, l.opts.ExtractRunning = cond, extractRunning
 }
 
 // preflight maps agents to admins by email and groups to teams by name:
@@ -498,12 +533,27 @@ func (l *Loader) contactsStage(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sel := stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: "(" + stage.ContactUsers + ") AND " + toLoad(stage.EntityContacts, l.opts.Contacts)}
-	return l.each(ctx, sel, func(ctx context.Context, r schema.Record) error {
-		u := r.(*schema.User)
+	keeper, err := l.duplicateEmails(ctx)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex // guards migrated, tried and dups
+	tried := map[string]bool{}
+	isMigrated := func(id string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return migrated[id] == stage.Migrated
+	}
+	one := func(ctx context.Context, u *schema.User) error {
+		mu.Lock()
+		tried[u.ID] = true
+		mu.Unlock()
 		id, mapped := l.contactOf(u.ID)
-		if mapped && migrated[u.ID] == stage.Migrated {
+		if mapped && isMigrated(u.ID) {
 			// A delta: the source changed a user migrated before.
+			if err := checkEmail(u.Email); err != nil {
+				return l.record(ctx, stage.EntityContacts, u.ID, stage.Failed, id, err)
+			}
 			if _, err := l.ic.UpdateContact(ctx, id, l.contactRequest(u)); err != nil {
 				return l.record(ctx, stage.EntityContacts, u.ID, stage.Failed, id, fmt.Errorf("update the contact with the source's changes: %w", err))
 			}
@@ -524,8 +574,110 @@ func (l *Loader) contactsStage(ctx context.Context) error {
 					fmt.Errorf("contact created, but linking it to company %s failed: %w", companyID, err))
 			}
 		}
-		return l.recordMigrated(ctx, stage.EntityContacts, u.ID, id, u.UpdatedAt)
+		if err := l.recordMigrated(ctx, stage.EntityContacts, u.ID, id, u.UpdatedAt); err != nil {
+			return err
+		}
+		mu.Lock()
+		migrated[u.ID] = stage.Migrated
+		mu.Unlock()
+		return nil
+	}
+	where := "(" + stage.ContactUsers + ") AND " + toLoad(stage.EntityContacts, l.opts.Contacts)
+	var dups []*schema.User
+	err = l.each(ctx, stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: where}, func(ctx context.Context, r schema.Record) error {
+		u := r.(*schema.User)
+		if _, dup := keeper[u.ID]; dup {
+			mu.Lock()
+			dups = append(dups, u)
+			mu.Unlock()
+			return nil
+		}
+		return one(ctx, u)
 	})
+	if err != nil {
+		return err
+	}
+	// The users who share an email with another, once that one's contact
+	// is made (here, when this load did not select it), one at a time.
+	slices.SortFunc(dups, func(a, b *schema.User) int { return strings.Compare(a.ID, b.ID) })
+	for _, u := range dups {
+		k := keeper[u.ID]
+		if _, ok := l.contactOf(k); (!ok || !isMigrated(k)) && !tried[k] {
+			// As the transforms left it, if they left it.
+			err := l.ws.Records(ctx, stage.Select{Stream: schema.Users, Table: l.table(schema.Users), Where: "id = ?", Args: []any{k}}, func(r schema.Record) error {
+				return one(ctx, r.(*schema.User))
+			})
+			if err != nil {
+				return err
+			}
+		}
+		id, ok := l.contactOf(k)
+		if !ok || !isMigrated(k) {
+			if err := l.record(ctx, stage.EntityContacts, u.ID, stage.Failed, "", fmt.Errorf(
+				"it has the email of user %s (%s), whose contact could not be created (see contacts); Intercom keeps one contact per email", k, u.Email)); err != nil {
+				return err
+			}
+			continue
+		}
+		if cur, mapped := l.contactOf(u.ID); !mapped || cur != id {
+			// Adopted: the contact is user k's, and ferry undo deletes it
+			// as that user's.
+			if err := l.ws.MapAdopted(ctx, stage.EntityContacts, u.ID, id, l.opts.RunID); err != nil {
+				return err
+			}
+			l.mu.Lock()
+			l.contacts[u.ID] = id
+			l.mu.Unlock()
+		}
+		err := l.recordAll(ctx, nil, stage.Outcome{Entity: stage.EntityContacts, SourceID: u.ID, Outcome: stage.Skipped, IntercomID: id,
+			Reason: fmt.Sprintf("same email as user %s (%s): Intercom keeps one contact per email, so this user's tickets and comments are that user's contact's", k, u.Email)})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// duplicateEmails maps each user who becomes a contact and shares its
+// email (whatever its case) with an earlier one to the earliest of them
+// (by created_at, then id): Intercom keeps one contact per email, that
+// one's.
+func (l *Loader) duplicateEmails(ctx context.Context) (map[string]string, error) {
+	rows, err := l.ws.DB().QueryContext(ctx, `
+WITH c AS (
+  SELECT id, lower(trim(email)) AS e, created_at FROM `+stage.QuoteIdent(l.table(schema.Users))+`
+  WHERE (`+stage.ContactUsers+`) AND trim(coalesce(email, '')) <> ''
+), k AS (
+  SELECT id, first_value(id) OVER (PARTITION BY e ORDER BY created_at NULLS LAST, id) AS keeper FROM c
+)
+SELECT id, keeper FROM k WHERE id <> keeper`)
+	if err != nil {
+		return nil, fmt.Errorf("find users who share an email: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, keeper string
+		if err := rows.Scan(&id, &keeper); err != nil {
+			return nil, fmt.Errorf("find users who share an email: %w", err)
+		}
+		out[id] = keeper
+	}
+	return out, rows.Err()
+}
+
+// checkEmail says why Intercom refuses email as a contact's, before it is
+// sent: an address it cannot parse. No email at all is fine (a contact is
+// also known by its external id).
+func checkEmail(email string) error {
+	if email == "" {
+		return nil
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != strings.TrimSpace(email) {
+		return fmt.Errorf("its email %q is not a valid email address, which Intercom refuses: correct it in the source (or with a transform) and run again", email)
+	}
+	return nil
 }
 
 // contactOf is the Intercom contact of source user id, when it has one.
@@ -565,6 +717,9 @@ func (l *Loader) contactRequest(u *schema.User) intercom.ContactRequest {
 func (l *Loader) contact(ctx context.Context, u *schema.User) (string, error) {
 	if id, ok := l.contactOf(u.ID); ok {
 		return id, nil
+	}
+	if err := checkEmail(u.Email); err != nil {
+		return "", err
 	}
 	c, err := l.ic.CreateContact(ctx, l.contactRequest(u))
 	var id string

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"log/slog"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -133,7 +136,10 @@ func (l *Loader) readThreads(ctx context.Context, batch []*ticketLoad) error {
 	if err != nil {
 		return fmt.Errorf("read the comments of %d tickets: %w", len(batch), err)
 	}
-	err = l.ws.Records(ctx, stage.Select{Stream: schema.Attachments, Table: l.table(schema.Attachments), Where: in, Args: []any{ids}, Order: "ticket_id, comment_id, position, id"}, func(r schema.Record) error {
+	// A file recorded gone (see checkFiles) is in no part: not in the
+	// load's, nor in what verify expects.
+	where := in + " AND id NOT IN (SELECT source_id FROM ledger WHERE entity = 'attachments' AND outcome = 'failed' AND starts_with(reason, '" + fileGone + "'))"
+	err = l.ws.Records(ctx, stage.Select{Stream: schema.Attachments, Table: l.table(schema.Attachments), Where: where, Args: []any{ids}, Order: "ticket_id, comment_id, position, id"}, func(r schema.Record) error {
 		a := r.(*schema.Attachment)
 		tl := byID[a.TicketID]
 		tl.attachments[a.CommentID] = append(tl.attachments[a.CommentID], a)
@@ -190,7 +196,16 @@ func (tl *ticketLoad) run(ctx context.Context) error {
 	}
 	requester, ok := tl.l.contactOf(t.RequesterID)
 	if !ok {
-		return tl.fail(ctx, 0, fmt.Errorf("its requester %s was not migrated as a contact (see contacts)", t.RequesterID))
+		see := "see contacts"
+		if u, known := l.users[t.RequesterID]; !known {
+			see = "the source does not list that user"
+		} else if u.Email != "" {
+			see += ", " + u.Email
+		}
+		return tl.fail(ctx, 0, fmt.Errorf("its requester %s was not migrated as a contact (%s)", t.RequesterID, see))
+	}
+	if err := tl.checkFiles(ctx); err != nil {
+		return err
 	}
 	first := 0 // the first comment not yet a part
 	if tl.convID == "" {
@@ -213,6 +228,83 @@ func (tl *ticketLoad) run(ctx context.Context) error {
 		return tl.fail(ctx, len(tl.comments), err)
 	}
 	return l.recordMigrated(ctx, stage.EntityTickets, t.ID, tl.convID, t.UpdatedAt)
+}
+
+// fileGone begins the reason of a file that is gone from the source: a
+// load leaves it out of its part, and what reads the ticket's files back
+// (a rerun, verify) leaves it out too.
+const fileGone = "its file is gone from the source"
+
+// checkFiles asks the source's file host for the files of the comments not
+// yet sent (no step of theirs intended), without credentials, and leaves
+// out those it answers 404 or 410 for: Intercom would have no file to fetch
+// behind their URL. Each is recorded failed, with what the host answered,
+// before any of the ticket's parts is intended, so that a rerun and verify
+// leave out the same files (see readThreads).
+func (tl *ticketLoad) checkFiles(ctx context.Context) error {
+	var gone []stage.Outcome
+	for _, c := range tl.comments {
+		atts := tl.attachments[c.ID]
+		if len(atts) == 0 || tl.done[c.ID] == stage.Migrated || len(tl.parts[c.ID]) > 0 {
+			continue
+		}
+		kept := atts[:0:0]
+		for _, a := range atts {
+			if why := tl.l.files.gone(ctx, a.URL); why != "" {
+				gone = append(gone, stage.Outcome{Entity: stage.EntityAttachments, SourceID: a.ID, Outcome: stage.Failed,
+					Reason: fmt.Sprintf("%s (%s), so it was left out of comment %s's part", fileGone, why, c.ID)})
+				continue
+			}
+			kept = append(kept, a)
+		}
+		tl.attachments[c.ID] = kept
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	return tl.l.recordAll(ctx, nil, gone...)
+}
+
+// fileChecker asks file hosts whether files are there.
+type fileChecker struct {
+	client *http.Client
+	log    *slog.Logger
+}
+
+// gone says why the file at rawURL is gone ("GET <url> answered 404 Not
+// Found"), or "" when it is there or its host does not say: an error, a
+// refusal (a file only the help desk's login can read), anything but 404
+// and 410. The request carries no credentials, and reads none of the file.
+func (f *fileChecker) gone(ctx context.Context, rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return ""
+	}
+	req.Header.Set("Range", "bytes=0-0")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		f.log.Debug("a file's host did not answer; its URL goes to Intercom as it is", "url", rawURL, "error", err.Error())
+		return ""
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusGone {
+		return ""
+	}
+	return fmt.Sprintf("GET %s answered %s", redactURL(u), resp.Status)
+}
+
+// redactURL is a URL for a reason: without a password or the query, which
+// may hold a signature.
+func redactURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment = nil, "", ""
+	return c.String()
 }
 
 // opening is what identifies a conversation ferry created, should its
@@ -1072,9 +1164,16 @@ func htmlBody(c *schema.Comment) string {
 	return strings.Join(paras, "")
 }
 
+// unix is a source time as Intercom takes it: Unix seconds, 0 for none (the
+// field is left out, and Intercom takes the time of the call). Intercom
+// reads 0 as none and refuses a time before 1970, so a source time at or
+// before the epoch (a help desk's way of saying it does not know when) goes
+// as 1, 1970-01-01T00:00:01Z: the earliest Intercom keeps, still first in
+// its conversation, and the same on every run, which finding a part whose
+// answer was lost relies on.
 func unix(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
-	return t.Unix()
+	return max(t.Unix(), 1)
 }

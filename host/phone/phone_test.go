@@ -29,6 +29,13 @@ func TestE164(t *testing.T) {
 		{"+0 20 7946 0958", "", "", "does not start with 0"},
 		{"  ", "1", "", "empty"},
 		{"+٤٤ 20", "", "", "not a phone number"},
+		// Calling codes no country has.
+		{"+999 1234 5678", "", "", "no country has the calling code"},
+		{"+28 1234 5678", "", "", "no country has the calling code"},
+		{"555 0132 1234", "999", "", "no country has it"},
+		{"+211 912 345 678", "", "+211912345678", ""},
+		{"+7 495 123 45 67", "", "+74951234567", ""},
+		{"+852 2123 4567", "", "+85221234567", ""},
 	}
 	for _, tt := range tests {
 		got, err := E164(tt.raw, tt.country)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -132,9 +133,14 @@ func (in *Ingest) upsert(ctx context.Context, table, stream string, rec arrow.Re
 		}
 		known[h] = struct{}{}
 	}
-	if dups {
+	if dups || !validText(rec) {
+		// The slow way, and rare: a source that sends a record again
+		// within one batch, or text that is not UTF-8 (which DuckDB
+		// refuses, failing the whole batch) from a plugin that did not
+		// build its batches with the SDK, whose builder makes each stray
+		// byte U+FFFD.
 		var err error
-		if rec, err = lastOfEachID(stream, rec); err != nil {
+		if rec, err = rebuild(stream, rec); err != nil {
 			return nil, err
 		}
 		defer rec.Release()
@@ -151,10 +157,22 @@ func (in *Ingest) upsert(ctx context.Context, table, stream string, rec arrow.Re
 	return ids, nil
 }
 
-// lastOfEachID rebuilds a batch that holds an id more than once with the
-// last record of each id only, in order. Rare (a source that sends a record
-// again within one batch), so the slow way is fine.
-func lastOfEachID(stream string, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+// validText reports whether every text value of a batch is UTF-8.
+func validText(rec arrow.RecordBatch) bool {
+	for _, col := range rec.Columns() {
+		if l, ok := col.(*array.List); ok {
+			col = l.ListValues()
+		}
+		if s, ok := col.(*array.String); ok && !utf8.Valid(s.ValueBytes()) {
+			return false
+		}
+	}
+	return true
+}
+
+// rebuild builds a batch again through the SDK's builder: with the last
+// record of each id only, in order, and its text made UTF-8.
+func rebuild(stream string, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	recs, err := schema.Records(stream, rec)
 	if err != nil {
 		return nil, err

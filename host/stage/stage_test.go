@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferryhq/ferry/sdk/schema"
@@ -519,5 +520,56 @@ func TestOpenACorruptWorkspace(t *testing.T) {
 	}
 	if _, err := OpenReadOnly(ctx, dir); err == nil {
 		t.Error("a corrupt workspace opened read-only")
+	}
+}
+
+// TestIngestTextThatIsNotUTF8: a batch whose text is not UTF-8 (from a
+// plugin that built it without the SDK's builder, which would have made it
+// UTF-8) is staged with each stray byte made U+FFFD, not refused whole by
+// DuckDB.
+func TestIngestTextThatIsNotUTF8(t *testing.T) {
+	ctx := t.Context()
+	w := openTest(t)
+	in, err := w.NewIngest(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	sc, err := schema.Schema(schema.Users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := array.NewRecordBuilder(memory.NewGoAllocator(), sc)
+	defer rb.Release()
+	for i, f := range sc.Fields() {
+		b := rb.Field(i)
+		switch f.Name {
+		case "id":
+			b.(*array.StringBuilder).AppendValues([]string{"1", "2"}, nil)
+		case "name":
+			b.(*array.StringBuilder).AppendValues([]string{"Ren\xe9e M\xfcller", "Ann"}, nil)
+		case "raw":
+			b.(*array.StringBuilder).AppendValues([]string{"{\"name\":\"Ren\xe9e M\xfcller\"}", `{"name":"Ann"}`}, nil)
+		default:
+			b.AppendNulls(2)
+		}
+	}
+	rec := rb.NewRecordBatch()
+	defer rec.Release()
+	if err := in.Batch(ctx, schema.Users, rec); err != nil {
+		t.Fatalf("a batch with Latin-1 text: %v", err)
+	}
+	if err := in.Checkpoint(ctx, schema.Users, nil); err != nil {
+		t.Fatal(err)
+	}
+	var name, rawName string
+	if err := w.DB().QueryRowContext(ctx, `SELECT name, raw->>'$.name' FROM users WHERE id = '1'`).Scan(&name, &rawName); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Ren\uFFFDe M\uFFFDller"; name != want || rawName != want {
+		t.Errorf("name %q, raw name %q; want %q", name, rawName, want)
+	}
+	if n := count(t, w, "SELECT count(*) FROM users"); n != 2 {
+		t.Errorf("%d users staged, want 2", n)
 	}
 }

@@ -3,7 +3,9 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -87,7 +89,26 @@ func (c *columns) next() array.Builder {
 	return f
 }
 
+// ValidUTF8 returns s with each byte that is not part of a UTF-8 sequence
+// replaced by U+FFFD, as JSON decoders read such bytes; s itself when it is
+// valid, which is nearly always. Arrow's string columns hold UTF-8, and so
+// does DuckDB: text a source holds in another encoding (a mail in Latin-1,
+// a byte cut from a multi-byte character) is kept as far as it can be
+// rather than failing its whole batch.
+func ValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s { // an invalid byte ranges as one utf8.RuneError
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 func (c *columns) str(v string) {
+	v = ValidUTF8(v)
 	c.bytes += int64(len(v)) + 4
 	if c.sizeOnly {
 		return
@@ -96,6 +117,7 @@ func (c *columns) str(v string) {
 }
 
 func (c *columns) opt(v string) {
+	v = ValidUTF8(v)
 	c.bytes += int64(len(v)) + 4
 	if c.sizeOnly {
 		return
@@ -109,6 +131,9 @@ func (c *columns) opt(v string) {
 }
 
 func (c *columns) json(v json.RawMessage) {
+	if !utf8.Valid(v) {
+		v = json.RawMessage(ValidUTF8(string(v)))
+	}
 	c.bytes += int64(len(v)) + 4
 	if c.sizeOnly {
 		return
@@ -155,7 +180,7 @@ func (c *columns) list(v []string) {
 	// NOT list_contains(tags, 'spam') keeps rows without tags.
 	c.bytes += 4
 	for _, s := range v {
-		c.bytes += int64(len(s)) + 4
+		c.bytes += int64(len(ValidUTF8(s))) + 4
 	}
 	if c.sizeOnly {
 		return
@@ -164,6 +189,6 @@ func (c *columns) list(v []string) {
 	lb.Append(true)
 	vb := lb.ValueBuilder().(*array.StringBuilder)
 	for _, s := range v {
-		vb.Append(s)
+		vb.Append(ValidUTF8(s))
 	}
 }

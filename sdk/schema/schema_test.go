@@ -156,3 +156,45 @@ func TestRecordsInvertsBuilder(t *testing.T) {
 		t.Error("decoding a tickets batch as comments must fail")
 	}
 }
+
+// TestBuilderValidUTF8: text that is not UTF-8 (Latin-1 bytes, a cut
+// multi-byte character) goes into the batch with each stray byte made
+// U+FFFD, as JSON decoders read it, in every kind of string column; valid
+// text is kept as it is.
+func TestBuilderValidUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":               "plain",
+		"Ren\xe9e M\xfcller":  "Ren\uFFFDe M\uFFFDller",
+		"cut \xf0\x9f\x98":    "cut \uFFFD\uFFFD\uFFFD",
+		"\xff\xfe":            "\uFFFD\uFFFD",
+		"שלום 👋🏽 e\u0301":     "שלום 👋🏽 e\u0301",
+		"already \uFFFD fine": "already \uFFFD fine",
+	} {
+		if got := ValidUTF8(in); got != want {
+			t.Errorf("ValidUTF8(%q) = %q, want %q", in, got, want)
+		}
+	}
+	b, err := NewBuilder(memory.NewGoAllocator(), Tickets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Release()
+	tk := &Ticket{ID: "7\xe9", Subject: "Caf\xe9", Status: "op\xe9n", Tags: []string{"cr\xe8me"}, Raw: json.RawMessage("{\"subject\":\"Caf\xe9\"}")}
+	if err := b.Append(tk); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.Bytes(), Size(tk); got != want {
+		t.Errorf("Bytes() = %d, Size = %d", got, want)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	col := func(name string) int { return rec.Schema().FieldIndices(name)[0] }
+	for name, want := range map[string]string{"id": "7\uFFFD", "subject": "Caf\uFFFD", "status": "op\uFFFDn", "raw": "{\"subject\":\"Caf\uFFFD\"}"} {
+		if got := rec.Column(col(name)).(*array.String).Value(0); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if got := rec.Column(col("tags")).(*array.List).ListValues().(*array.String).Value(0); got != "cr\uFFFDme" {
+		t.Errorf("tag = %q", got)
+	}
+}

@@ -114,7 +114,8 @@ type Source struct {
 	ID          string
 	DeliveredAs string
 	Subject     string
-	// Body is stored as Intercom renders it (plain text becomes <p>…</p>);
+	// Body is stored as Intercom renders it (plain text becomes <p>…</p>,
+	// scripts and styles are cleaned out);
 	// RawBody is what the caller sent.
 	Body, RawBody string
 	Author        Author

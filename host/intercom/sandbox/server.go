@@ -101,6 +101,10 @@ type Stats struct {
 	// "POST /contacts/{contact_id}/companies"; requests that match no route
 	// are under "unmatched".
 	Endpoints map[string]EndpointStats
+	// First and Last are when the first and the latest request arrived, by
+	// the server's clock (Options.Now); zero before any. Calls per second
+	// over a run are Requests ÷ (Last − First).
+	First, Last time.Time
 }
 
 // EndpointStats is the part of [Stats] about one route.
@@ -215,6 +219,7 @@ func (s *Server) routes() {
 // ServeHTTP answers one API request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	arrived := s.now()
 	_, pattern := s.mux.Handler(r)
 	endpoint := pattern
 	if pattern == "" || pattern == "/" {
@@ -222,7 +227,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &statusWriter{ResponseWriter: w}
 	defer func() {
-		s.count(endpoint, rec.code())
+		s.count(endpoint, rec.code(), arrived)
 		s.logger.LogAttrs(r.Context(), slog.LevelDebug, "intercom sandbox request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.String("endpoint", endpoint), slog.Int("status", rec.code()),
@@ -324,9 +329,16 @@ func acceptsJSON(accept string) bool {
 	return false
 }
 
-func (s *Server) count(endpoint string, status int) {
+// count counts a request that arrived at the given time, once answered.
+func (s *Server) count(endpoint string, status int, arrived time.Time) {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
+	if s.stats.First.IsZero() || arrived.Before(s.stats.First) {
+		s.stats.First = arrived
+	}
+	if arrived.After(s.stats.Last) {
+		s.stats.Last = arrived
+	}
 	if s.stats.ByStatus == nil {
 		s.stats.ByStatus = map[int]int64{}
 		s.stats.Endpoints = map[string]EndpointStats{}
@@ -346,7 +358,8 @@ func (s *Server) count(endpoint string, status int) {
 func (s *Server) Stats() Stats {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
-	out := Stats{Requests: s.stats.Requests, ByStatus: maps.Clone(s.stats.ByStatus), Endpoints: map[string]EndpointStats{}}
+	out := Stats{Requests: s.stats.Requests, ByStatus: maps.Clone(s.stats.ByStatus), Endpoints: map[string]EndpointStats{},
+		First: s.stats.First, Last: s.stats.Last}
 	if out.ByStatus == nil {
 		out.ByStatus = map[int]int64{}
 	}

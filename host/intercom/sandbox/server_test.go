@@ -888,6 +888,24 @@ func TestStats(t *testing.T) {
 	}
 }
 
+func TestStatsFirstLast(t *testing.T) {
+	var mu sync.Mutex
+	now := testNow
+	a := newAPI(t, sandbox.Options{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	if st := a.sb.Stats(); !st.First.IsZero() || !st.Last.IsZero() {
+		t.Errorf("before any request: first %v, last %v", st.First, st.Last)
+	}
+	for range 3 {
+		a.call("GET", "/tags", nil)
+		mu.Lock()
+		now = now.Add(time.Second)
+		mu.Unlock()
+	}
+	if st := a.sb.Stats(); !st.First.Equal(testNow) || !st.Last.Equal(testNow.Add(2*time.Second)) {
+		t.Errorf("first %v, last %v; want %v and 2s later", st.First, st.Last, testNow)
+	}
+}
+
 // TestConcurrentCreates checks the store is safe under concurrent writers:
 // of many creates of the same contact exactly one wins, the rest get 409s
 // naming it.

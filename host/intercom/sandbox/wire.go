@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -90,15 +91,19 @@ func nullableTime(t int64) *int64 {
 	return &t
 }
 
-// htmlBody renders a body the way Intercom stores it: HTML is kept, plain
-// text becomes paragraphs with its line breaks kept.
+// scriptOrStyle matches an HTML script or style element, content and all.
+var scriptOrStyle = regexp.MustCompile(`(?is)<script\b[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>`)
+
+// htmlBody renders a body the way Intercom stores it: HTML is kept but for
+// its scripts and styles, which Intercom cleans out; plain text becomes
+// paragraphs with its line breaks kept.
 func htmlBody(s string) string {
 	t := strings.TrimSpace(s)
 	if t == "" {
 		return ""
 	}
 	if strings.HasPrefix(t, "<") {
-		return t
+		return scriptOrStyle.ReplaceAllString(t, "")
 	}
 	var b strings.Builder
 	for _, para := range strings.Split(strings.ReplaceAll(t, "\r\n", "\n"), "\n\n") {

@@ -220,6 +220,9 @@ func (hd *HelpDesk) TicketEventCount() int {
 	for i := range hd.Tickets {
 		n += len(auditsOf(&hd.Tickets[i]))
 	}
+	for i := range hd.Unlisted {
+		n += len(auditsOf(&hd.Unlisted[i]))
+	}
 	return n
 }
 

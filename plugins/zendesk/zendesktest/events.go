@@ -25,8 +25,14 @@ func (s *Server) indexEvents() {
 	s.events = s.events[:0]
 	s.auditsOf = make(map[int64][]Audit, len(s.hd.Tickets))
 	s.commentOf = map[int64]*Comment{}
+	tickets := make([]*Ticket, 0, len(s.hd.Tickets)+len(s.hd.Unlisted))
 	for i := range s.hd.Tickets {
-		t := &s.hd.Tickets[i]
+		tickets = append(tickets, &s.hd.Tickets[i])
+	}
+	for i := range s.hd.Unlisted {
+		tickets = append(tickets, &s.hd.Unlisted[i])
+	}
+	for _, t := range tickets {
 		for j := range t.Comments {
 			s.commentOf[t.Comments[j].ID] = &t.Comments[j]
 		}

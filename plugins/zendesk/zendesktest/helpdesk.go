@@ -2,7 +2,9 @@
 // over HTTP the way Zendesk's REST API does, for tests, benchmarks, the demo
 // and `ferry sandbox`.
 //
-// A HelpDesk is generated (Generate) or loaded from a file (Load). Its types
+// A HelpDesk is generated (Generate) or loaded from a file (Load);
+// AddHostile adds bad data to one (invalid emails, text that is not UTF-8,
+// comments of unknown tickets, files that are gone, ...). Its types
 // use Zendesk's own field names and JSON shapes, so that a saved help desk
 // reads like a set of Zendesk API responses; the only additions are what
 // Zendesk serves from endpoints of their own (a ticket's conversation in
@@ -50,6 +52,16 @@ type HelpDesk struct {
 	// HelpCenter is the knowledge base; a help desk saved before it existed
 	// loads with an empty one.
 	HelpCenter HelpCenter `json:"help_center"`
+
+	// Unlisted are tickets that only the ticket events export knows: the
+	// tickets export and the comments endpoint do not list them (a ticket
+	// purged from the account, whose updates the export still serves).
+	// Their comments reach a reader without their ticket.
+	Unlisted []Ticket `json:"unlisted,omitempty"`
+	// MissingFiles are the content URLs (as attachments hold them) of
+	// files that are gone: the Server answers 404 for them, as a file
+	// store does for a file it lost.
+	MissingFiles []string `json:"missing_files,omitempty"`
 }
 
 // Zendesk user roles, as the API spells them.

@@ -1,15 +1,16 @@
 package zendesktest
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // position is a record's place in the order an endpoint pages in: by a
@@ -116,7 +117,32 @@ func writeObject(w http.ResponseWriter, status int, fields ...field) {
 	b.WriteString("}\n")
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	io.WriteString(w, b.String())
+	w.Write(invalidBytes([]byte(b.String())))
+}
+
+// invalidBytes writes the runes that InvalidByte stands for as the bytes
+// they stand for (JSON encodes them as UTF-8, four bytes each: F4 8F BE or
+// BF, then one more).
+func invalidBytes(b []byte) []byte {
+	const lead = "\xf4\x8f"
+	if !bytes.Contains(b, []byte(lead)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for {
+		i := bytes.Index(b, []byte(lead))
+		if i < 0 || i+4 > len(b) {
+			return append(out, b...)
+		}
+		out = append(out, b[:i]...)
+		r, size := utf8.DecodeRune(b[i:])
+		if r >= invalidBase && r <= utf8.MaxRune {
+			out = append(out, byte(0x80+r-invalidBase))
+		} else {
+			out = append(out, b[i:i+size]...)
+		}
+		b = b[i+size:]
+	}
 }
 
 func writeError(w http.ResponseWriter, status int, code, description string) {

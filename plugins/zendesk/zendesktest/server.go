@@ -105,6 +105,15 @@ type Stats struct {
 	Requests map[string]int
 	// Statuses counts answers by HTTP status.
 	Statuses map[int]int
+	// Admitted counts the requests the rate limit counted: every API
+	// request not answered 429 (attachment downloads are not API
+	// requests). AdmittedIncremental counts those of them that were
+	// incremental exports, which their own limit counted too. They grow
+	// whether or not a limit is set: a request's cost to a limited account.
+	Admitted, AdmittedIncremental int
+	// First and Last are when the first and the latest request arrived, by
+	// the Server's clock; zero before any.
+	First, Last time.Time
 }
 
 // Total is the number of requests answered.
@@ -140,6 +149,9 @@ type Server struct {
 	statsMu     sync.Mutex // guards what follows
 	requests    map[string]int
 	statuses    map[int]int
+	admitted    int // requests within the limits, since ResetStats
+	admittedInc int // of them, incremental exports
+	first, last time.Time
 	general     window
 	incremental window
 	faults      []*Fault
@@ -234,7 +246,8 @@ func (s *Server) InjectFault(f Fault) {
 func (s *Server) Stats() Stats {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
-	return Stats{Requests: maps.Clone(s.requests), Statuses: maps.Clone(s.statuses)}
+	return Stats{Requests: maps.Clone(s.requests), Statuses: maps.Clone(s.statuses),
+		Admitted: s.admitted, AdmittedIncremental: s.admittedInc, First: s.first, Last: s.last}
 }
 
 // ResetStats zeroes the request counts.
@@ -243,6 +256,8 @@ func (s *Server) ResetStats() {
 	defer s.statsMu.Unlock()
 	clear(s.requests)
 	clear(s.statuses)
+	s.admitted, s.admittedInc = 0, 0
+	s.first, s.last = time.Time{}, time.Time{}
 }
 
 // index rebuilds the lookups; the caller holds mu for writing.
@@ -250,6 +265,10 @@ func (s *Server) index() {
 	s.tickets = s.tickets[:0]
 	s.ticketByID = make(map[int64]*Ticket, len(s.hd.Tickets))
 	s.attachments = map[string]*Attachment{}
+	missing := map[string]bool{}
+	for _, u := range s.hd.MissingFiles {
+		missing[u] = true
+	}
 	for i := range s.hd.Tickets {
 		t := &s.hd.Tickets[i]
 		s.tickets = append(s.tickets, t)
@@ -257,7 +276,7 @@ func (s *Server) index() {
 		for j := range t.Comments {
 			for k := range t.Comments[j].Attachments {
 				a := &t.Comments[j].Attachments[k]
-				if tok, ok := attachmentToken(a.ContentURL); ok {
+				if tok, ok := attachmentToken(a.ContentURL); ok && !missing[a.ContentURL] {
 					s.attachments[tok] = a
 				}
 			}
@@ -379,9 +398,16 @@ func cmpOr(v, fallback int) int {
 }
 
 func (s *Server) count(endpoint string) {
+	now := s.opts.Now()
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
 	s.requests[endpoint]++
+	if s.first.IsZero() || now.Before(s.first) {
+		s.first = now
+	}
+	if now.After(s.last) {
+		s.last = now
+	}
 }
 
 // authenticate checks a request's credentials, an API token or an OAuth
@@ -459,8 +485,10 @@ func (s *Server) admit(w http.ResponseWriter, incremental bool) bool {
 	over := wait > 0
 	if !over {
 		s.general.used++
+		s.admitted++
 		if incremental {
 			s.incremental.used++
+			s.admittedInc++
 		}
 	}
 	limit, remaining := s.general.limit, s.general.limit-s.general.used

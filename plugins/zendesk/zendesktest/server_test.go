@@ -459,6 +459,20 @@ func TestRateLimits(t *testing.T) {
 		}
 	}
 
+	// What the limits counted: the requests not answered 429, and when
+	// the first and the latest came.
+	st := srv.Stats()
+	if st.Admitted != 5 || st.AdmittedIncremental != 3 || st.Statuses[http.StatusTooManyRequests] != 2 {
+		t.Errorf("Stats: admitted %d, of them incremental %d, 429s %d; want 5, 3, 2", st.Admitted, st.AdmittedIncremental, st.Statuses[http.StatusTooManyRequests])
+	}
+	if began := testEnd().Add(24 * time.Hour); !st.First.Equal(began) || !st.Last.Equal(began.Add(time.Minute)) {
+		t.Errorf("Stats: first %v, last %v; want %v and a minute later", st.First, st.Last, began)
+	}
+	srv.ResetStats()
+	if st := srv.Stats(); st.Admitted != 0 || st.AdmittedIncremental != 0 || !st.First.IsZero() || !st.Last.IsZero() {
+		t.Errorf("after ResetStats: %+v", st)
+	}
+
 	// Unlimited: no headers.
 	e2 := newEmulator(t, GenerateOptions{Tickets: 1}, ServerOptions{})
 	if _, _, h := e2.get(t, groups); h.Get("X-Rate-Limit") != "" {

@@ -8,13 +8,19 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
+	"time"
 	"unsafe"
 )
 
 func main() {}
+
+// startEnv and startArgs are what the module was started with: read while
+// it initializes, as language runtimes do.
+var startEnv, startArgs = os.Environ(), os.Args
 
 // The WASI functions a hostile module would call directly, past what Go's
 // os and net packages do with them.
@@ -155,6 +161,34 @@ func transform(format, ptr, size uint32) uint64 {
 	case "config":
 		for _, r := range batch.Records {
 			r["config"] = state.config
+		}
+	// What a module sees of the host, each in the record: the environment
+	// and arguments it started with, a TCP connection to the record's
+	// addr, its stdin, the clock.
+	case "initenv":
+		for _, r := range batch.Records {
+			r["env"], r["args"] = strings.Join(startEnv, "\n"), strings.Join(startArgs, " ")
+		}
+	case "dial":
+		for _, r := range batch.Records {
+			addr, _ := r["addr"].(string)
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				r["dial"] = err.Error()
+				continue
+			}
+			_, err = c.Write([]byte("hello from the sandbox\n"))
+			c.Close()
+			r["dial"] = fmt.Sprintf("connected, write: %v", err)
+		}
+	case "stdin":
+		b, err := io.ReadAll(os.Stdin)
+		for _, r := range batch.Records {
+			r["stdin"], r["stdin_err"] = string(b), fmt.Sprint(err)
+		}
+	case "clock":
+		for _, r := range batch.Records {
+			r["now"] = time.Now().Unix()
 		}
 	}
 	for _, r := range batch.Records {
