@@ -19,7 +19,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 DEMO      := demo-workspace
 DEMO_DESK := testdata/sample/helpdesk.json
 
-.PHONY: all build test demo proto clean
+.PHONY: all build test test-long demo bench proto clean
 
 all: build
 
@@ -42,6 +42,10 @@ test: build
 	$(GO) vet ./...
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./sdk/transform/... ./transforms/...
 	FERRY_BIN_DIR=$(CURDIR)/bin $(GO) test -count=1 -timeout 20m ./...
+
+## test-long: the long suite: the tests of test at full size (FERRY_LONG=1: a 5,000-comment ticket, 5 MB bodies, ...)
+test-long: build
+	FERRY_LONG=1 FERRY_BIN_DIR=$(CURDIR)/bin $(GO) test -count=1 -timeout 120m ./...
 
 ## demo: generate a sample help desk, migrate it into the local Intercom sandbox, print the summary
 demo: build
@@ -73,6 +77,10 @@ demo: build
 	echo; echo "ferry report -w $(DEMO) --json:"; bin/ferry report -w $(DEMO) --json; \
 	echo; echo "The workspace is $(CURDIR)/$(DEMO)/ferry.duckdb; query it with:"; \
 	echo "  bin/ferry query -w $(DEMO) \"SELECT entity, outcome, count(*) FROM ledger GROUP BY ALL\""
+
+## bench: the benchmarks (6 to 15 minutes, not in test): a table and bench/results.json; FERRY_BENCH_QUICK=1 runs them small
+bench: build
+	$(GO) run ./bench
 
 ## proto: regenerate sdk/proto's Go code (protoc from Debian's protobuf-compiler)
 proto:

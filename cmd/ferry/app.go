@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -53,12 +54,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ferry: %v\n", err)
 		return exitUsage
 	case ctx.Err() != nil:
-		fmt.Fprintf(stderr, "ferry: stopped (%v). Everything committed so far is kept in the workspace; run the same command again to resume.\n", context.Cause(ctx))
+		fmt.Fprintf(stderr, "ferry: stopped (%v) during %s.\nEverything committed so far is kept in the workspace; run the same command again to resume.\n",
+			context.Cause(ctx), stoppedWhere(err))
 		return exitFailed
 	default:
 		fmt.Fprintf(stderr, "ferry: %v\n", err)
 		return exitFailed
 	}
+}
+
+// stoppedWhere says what an interrupted command was doing, from the error
+// it returned: the stage ("extract: plugin zendesk, stream comments, after
+// checkpoint ...", "load: ...") without the cancellation every stage's
+// error ends with.
+func stoppedWhere(err error) string {
+	where := err.Error()
+	for _, cut := range []string{": context canceled", ": " + context.Canceled.Error()} {
+		where = strings.ReplaceAll(where, cut, "")
+	}
+	if where == "" || where == context.Canceled.Error() {
+		return "the start"
+	}
+	return where
 }
 
 var workspaceFlag = &cli.StringFlag{

@@ -98,9 +98,13 @@ func migrateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "migrate",
 		Usage: "extract, transform and load: the whole migration (again: only what changed)",
-		Description: `Runs extract then load (see their help), then verifies what the load
-migrated: reads it back from Intercom and compares it with the source (see
-ferry verify; --no-verify leaves that out). Safe to rerun at any time: an
+		Description: `Runs extract and load (see their help) at once, then verifies what the
+load migrated: reads it back from Intercom and compares it with the source
+(see ferry verify; --no-verify leaves that out). The load does not wait for
+the extract: when the source marks how far its comments have come (the
+Zendesk plugin does), a ticket loads as soon as it and its comments are
+staged, in passes while the extract runs, and a last pass after it loads
+the rest. Safe to rerun at any time: an
 interrupted migration resumes where it stopped, and a migration run again
 after the source changed brings over only the changes (a delta): new
 tickets, new comments as parts of their conversations, changed fields and

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -34,11 +35,25 @@ unmapped agents and groups are reported; the Zendesk and Freshdesk
 emulators serve generated help desks the way their APIs do. Point ferry.yaml at them:
    source.config: { base_url: <zendesk URL>, email: <printed>, token: ... }
    target.intercom: { base_url: <intercom URL>, token: ... }
-Nothing persists: stop it and the sandbox forgets everything.`,
+Nothing persists: stop it and the sandbox forgets everything. With
+--stats-file, what the servers answered is written to that file as they stop
+(on SIGINT or SIGTERM), for benchmarks:
+   {"intercom": {"requests": N, "by_status": {"200": N, ...},
+                 "endpoints": {"POST /contacts": {"requests": N, "by_status": {...}}, ...},
+                 "first": TIME, "last": TIME},
+    "zendesk":  {"requests": N, "by_status": {...}, "endpoints": {"GET /api/v2/...": N, ...},
+                 "admitted": N, "admitted_incremental": N, "first": TIME, "last": TIME}}
+(first and last: when the first and the latest request arrived, RFC 3339;
+admitted: the requests Zendesk's rate limit counted, i.e. not answered 429,
+and of them the incremental exports).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "helpdesk", Usage: "serve the help desk in this JSON file, generating it first if it does not exist"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the generated help desk"},
 			&cli.IntFlag{Name: "tickets", Value: 200, Usage: "tickets in the generated help desk"},
+			&cli.IntFlag{Name: "end-users", Value: 60, Usage: "end users in the generated Zendesk help desk (besides its 8 agents)"},
+			&cli.IntFlag{Name: "organizations", Value: 15, Usage: "organizations in the generated Zendesk help desk"},
+			&cli.IntFlag{Name: "max-comments", Value: 12, Usage: "the most comments a ticket of the generated Zendesk help desk has (each has at least one)"},
+			&cli.StringFlag{Name: "stats-file", Usage: "when stopped, write the requests the Intercom sandbox and the Zendesk emulator answered to this file as JSON (see above)"},
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1", Usage: "the address to listen on (ports are picked free)"},
 			&cli.StringFlag{Name: "intercom-token", Value: "sandbox-intercom-token", EnvVars: []string{"FERRY_SANDBOX_INTERCOM_TOKEN"}, Usage: "the bearer token the Intercom sandbox accepts"},
 			&cli.IntFlag{Name: "intercom-rate", Value: 1667, Usage: "Intercom calls allowed per 10-second window (Intercom's default for 10,000/min); 0: no limit"},
@@ -116,12 +131,77 @@ Nothing persists: stop it and the sandbox forgets everything.`,
 			if f, ok := c.App.Writer.(*os.File); ok {
 				f.Sync()
 			}
-			if err := g.Wait(); err != nil {
-				return err
+			err = g.Wait()
+			if path := c.String("stats-file"); path != "" {
+				// The servers are shut down: no request is in flight.
+				if serr := writeSandboxStats(path, ic.Stats(), zd.Stats()); serr != nil {
+					return errors.Join(err, serr)
+				}
 			}
-			return nil
+			return err
 		},
 	}
+}
+
+// sandboxStats is the file --stats-file writes.
+type sandboxStats struct {
+	Intercom intercomStats `json:"intercom"`
+	Zendesk  zendeskStats  `json:"zendesk"`
+}
+
+type intercomStats struct {
+	Requests  int64                            `json:"requests"`
+	ByStatus  map[int]int64                    `json:"by_status"`
+	Endpoints map[string]intercomEndpointStats `json:"endpoints"`
+	First     *time.Time                       `json:"first"`
+	Last      *time.Time                       `json:"last"`
+}
+
+type intercomEndpointStats struct {
+	Requests int64         `json:"requests"`
+	ByStatus map[int]int64 `json:"by_status"`
+}
+
+type zendeskStats struct {
+	Requests            int            `json:"requests"`
+	ByStatus            map[int]int    `json:"by_status"`
+	Endpoints           map[string]int `json:"endpoints"`
+	Admitted            int            `json:"admitted"`
+	AdmittedIncremental int            `json:"admitted_incremental"`
+	First               *time.Time     `json:"first"`
+	Last                *time.Time     `json:"last"`
+}
+
+// writeSandboxStats writes the servers' counts to path, whole or not at all
+// (a reader polling for the file never sees half of it).
+func writeSandboxStats(path string, ic sandbox.Stats, zd zendesktest.Stats) error {
+	when := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	out := sandboxStats{
+		Intercom: intercomStats{Requests: ic.Requests, ByStatus: ic.ByStatus, Endpoints: map[string]intercomEndpointStats{},
+			First: when(ic.First), Last: when(ic.Last)},
+		Zendesk: zendeskStats{Requests: zd.Total(), ByStatus: zd.Statuses, Endpoints: zd.Requests,
+			Admitted: zd.Admitted, AdmittedIncremental: zd.AdmittedIncremental, First: when(zd.First), Last: when(zd.Last)},
+	}
+	for name, e := range ic.Endpoints {
+		out.Intercom.Endpoints[name] = intercomEndpointStats{Requests: e.Requests, ByStatus: e.ByStatus}
+	}
+	data, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return fmt.Errorf("sandbox stats: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("sandbox stats: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("sandbox stats: %w", err)
+	}
+	return nil
 }
 
 // sandboxHelpDesk loads --helpdesk, or generates the help desk (saving it
@@ -140,7 +220,13 @@ func sandboxHelpDesk(c *cli.Context) (*zendesktest.HelpDesk, error) {
 	if c.Int("tickets") < 1 {
 		return nil, usagef("--tickets must be at least 1")
 	}
-	hd := zendesktest.Generate(zendesktest.GenerateOptions{Seed: c.Uint64("seed"), Tickets: c.Int("tickets")})
+	for _, name := range []string{"end-users", "organizations", "max-comments"} {
+		if c.Int(name) < 1 {
+			return nil, usagef("--%s must be at least 1", name)
+		}
+	}
+	hd := zendesktest.Generate(zendesktest.GenerateOptions{Seed: c.Uint64("seed"), Tickets: c.Int("tickets"),
+		EndUsers: c.Int("end-users"), Organizations: c.Int("organizations"), MaxComments: c.Int("max-comments")})
 	if path != "" {
 		if err := hd.Save(path); err != nil {
 			return nil, err

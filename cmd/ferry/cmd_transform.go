@@ -94,6 +94,9 @@ func transformNew(c *cli.Context) error {
 		return usageError{err}
 	}
 	dir := filepath.Join(c.String("dir"), name)
+	// Sources to commit and share, not a customer's data: made with the
+	// user's own mask.
+	userFiles()
 	files, err := scaffold.Write(dir, scaffold.Options{Name: name, Module: c.String("module")})
 	if errors.Is(err, scaffold.ErrExists) {
 		return usagef("%v: choose another name or --dir", err)

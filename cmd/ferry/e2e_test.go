@@ -114,9 +114,27 @@ const (
 // them.
 func newWorld(t *testing.T, opts zendesktest.GenerateOptions, sbOpts ...func(*sandbox.Options)) *world {
 	t.Helper()
-	w := &world{t: t, bin: needBinaries(t), hd: zendesktest.Generate(opts)}
+	return newWorldOf(t, zendesktest.Generate(opts), sbOpts...)
+}
+
+// newWorldOf is newWorld with the help desk given.
+func newWorldOf(t *testing.T, hd *zendesktest.HelpDesk, sbOpts ...func(*sandbox.Options)) *world {
+	t.Helper()
+	return newWorldWrapped(t, hd, nil, nil, sbOpts...)
+}
+
+// newWorldWrapped is newWorldOf with the Zendesk emulator's and the Intercom
+// sandbox's handlers wrapped (when the wrappers are not nil): to watch or
+// change what they are sent.
+func newWorldWrapped(t *testing.T, hd *zendesktest.HelpDesk, wrapZendesk, wrapIntercom func(http.Handler) http.Handler, sbOpts ...func(*sandbox.Options)) *world {
+	t.Helper()
+	w := &world{t: t, bin: needBinaries(t), hd: hd}
 	w.zd = zendesktest.NewServer(w.hd, zendesktest.ServerOptions{Email: e2eZendeskEmail, Token: e2eZendeskToken})
-	w.zendesk = httptest.NewServer(w.zd)
+	var zh http.Handler = w.zd
+	if wrapZendesk != nil {
+		zh = wrapZendesk(zh)
+	}
+	w.zendesk = httptest.NewServer(zh)
 	t.Cleanup(w.zendesk.Close)
 	w.admins, w.teams = sandboxTeammates(w.hd)
 	so := sandbox.Options{Token: e2eIntercomToken, Admins: w.admins, Teams: w.teams}
@@ -135,6 +153,9 @@ func newWorld(t *testing.T, opts zendesktest.GenerateOptions, sbOpts ...func(*sa
 		ich = checker.Handler(ich, func(err error) { t.Errorf("a request does not match Intercom's OpenAPI description: %v", err) })
 		before := checker.Checked()
 		t.Cleanup(func() { t.Logf("%d requests checked with %s", checker.Checked()-before, openapicheck.Name) })
+	}
+	if wrapIntercom != nil {
+		ich = wrapIntercom(ich)
 	}
 	intercom := httptest.NewServer(ich)
 	t.Cleanup(intercom.Close)
@@ -612,19 +633,7 @@ func TestMigrateUnderPressure(t *testing.T) {
 			w := newWorld(t, zendesktest.GenerateOptions{Seed: 11, Tickets: 20, EndUsers: 15, Organizations: 4, Articles: 12}, tt.sb)
 			w.withHelpCenter()
 			w.mustFerry("migrate", "-w", w.ws)
-			var endUsers []zendesktest.User
-			for _, u := range w.hd.Users {
-				if !u.IsAgent() {
-					endUsers = append(endUsers, u)
-				}
-			}
-			rep := w.report()
-			for entity, n := range map[string]int{"tickets": len(w.hd.Tickets), "comments": w.hd.CommentCount(), "contacts": len(endUsers)} {
-				if got := rep[entity]; got != (entityCounts{Available: n, Migrated: n}) {
-					t.Errorf("report %s = %+v, want %d available and migrated", entity, got, n)
-				}
-			}
-			w.checkExact(t, endUsers)
+			rep := w.checkMigratedExactly(t)
 			hc := w.hd.HelpCenter
 			snap := w.ic.Snapshot()
 			if got := rep["collections"]; got.Migrated != len(hc.Categories)+len(hc.Sections) || got.Failed != 0 || len(snap.Collections) != got.Migrated {

@@ -3,4 +3,9 @@ package main
 
 import "os"
 
-func main() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	// A workspace holds a customer's help desk: every file and folder
+	// ferry (and the DuckDB in it) creates is its owner's only.
+	ownerOnlyFiles()
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}

@@ -20,6 +20,12 @@ type ExtractResult struct {
 // Extract reads the configured source into the workspace, resuming each
 // stream after its last committed checkpoint.
 func Extract(ctx context.Context, env *Env, runID int64) (ExtractResult, error) {
+	return extract(ctx, env, runID, nil)
+}
+
+// extract is Extract telling onMark (when set) of each mark a stream
+// commits (see plugin.MarkHandler).
+func extract(ctx context.Context, env *Env, runID int64, onMark func(stream string, through time.Time)) (ExtractResult, error) {
 	cfg := env.Config
 	path, err := plugin.Locate(cfg.Source.Plugin, plugin.SearchDirs(env.PluginDirs...))
 	if err != nil {
@@ -32,13 +38,17 @@ func Extract(ctx context.Context, env *Env, runID int64) (ExtractResult, error) 
 		return ExtractResult{}, err
 	}
 	defer src.Close()
-	return ExtractFrom(ctx, env, runID, src)
+	return extractFrom(ctx, env, runID, src, onMark)
 }
 
 // ExtractFrom reads a started source into the workspace: Extract's work
 // once the plugin runs, also used with a connector linked in-process
 // (plugin.Local) to measure what the plugin boundary costs.
 func ExtractFrom(ctx context.Context, env *Env, runID int64, src *plugin.Source) (ExtractResult, error) {
+	return extractFrom(ctx, env, runID, src, nil)
+}
+
+func extractFrom(ctx context.Context, env *Env, runID int64, src *plugin.Source, onMark func(stream string, through time.Time)) (ExtractResult, error) {
 	srcConfig, err := env.Config.SourceConfigJSON()
 	if err != nil {
 		return ExtractResult{}, fmt.Errorf("encode the source config: %w", err)
@@ -63,7 +73,7 @@ func ExtractFrom(ctx context.Context, env *Env, runID int64, src *plugin.Source)
 
 	prog := newProgress(env, "extract")
 	defer prog.stop()
-	h := &countingHandler{Ingest: in, prog: prog}
+	h := &countingHandler{Ingest: in, prog: prog, onMark: onMark}
 	err = src.Read(ctx, srcConfig, plugin.ReadOptions{Cursors: cursors, Progress: prog.total}, h)
 	prog.stop()
 	res := ExtractResult{Rows: in.Committed()}
@@ -74,10 +84,19 @@ func ExtractFrom(ctx context.Context, env *Env, runID int64, src *plugin.Source)
 	return res, nil
 }
 
-// countingHandler stages through the Ingest and counts rows for progress.
+// countingHandler stages through the Ingest, counts rows for progress and
+// passes the streams' marks on.
 type countingHandler struct {
 	*stage.Ingest
-	prog *progress
+	prog   *progress
+	onMark func(stream string, through time.Time)
+}
+
+// CompleteThrough hears a stream's mark, committed with its checkpoint.
+func (h *countingHandler) CompleteThrough(_ context.Context, stream string, through time.Time) {
+	if h.onMark != nil {
+		h.onMark(stream, through)
+	}
 }
 
 func (h *countingHandler) Batch(ctx context.Context, stream string, rec arrow.RecordBatch) error {

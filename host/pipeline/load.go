@@ -49,41 +49,95 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 	if opts.DryRun != "" {
 		return dryRun(ctx, env, runID, opts)
 	}
-	sel := env.Selection(opts)
-	picked, err := env.Workspace.Select(ctx, sel, runID)
+	client, err := env.intercomClient()
 	if err != nil {
 		return load.Result{}, err
-	}
-	describeSelection(env, sel, picked.Plan)
-	tr, err := Transform(ctx, env, runID)
-	if err != nil {
-		return load.Result{}, err
-	}
-	client := env.client
-	if client == nil {
-		if client, err = IntercomClient(env); err != nil {
-			return load.Result{}, err
-		}
 	}
 	start := time.Now()
+	t, err := newTransformer(ctx, env)
+	if err != nil {
+		return load.Result{}, err
+	}
+	defer t.close(context.WithoutCancel(ctx))
 	prog := newProgress(env, "load")
 	defer prog.stop()
+	lr := &loadRun{env: env, runID: runID, opts: opts, client: client, t: t, prog: prog}
+	res, err := lr.pass(ctx, time.Time{})
+	prog.stop()
+	describeLoad(env, res, client.Stats(), time.Since(start))
+	return res, err
+}
+
+// intercomClient is the Intercom a load writes to.
+func (e *Env) intercomClient() (*intercom.Client, error) {
+	if e.client != nil {
+		return e.client, nil
+	}
+	return IntercomClient(e)
+}
+
+// loadRun is a load in one or more passes (a migration's, while it
+// extracts), which share the transforms, the loader and the progress.
+type loadRun struct {
+	env    *Env
+	runID  int64
+	opts   LoadOptions
+	client *intercom.Client
+	t      *transformer
+	prog   *progress
+	loader *load.Loader // from the first pass on
+}
+
+// pass selects, transforms and loads what is not yet migrated. With before
+// set (a migration that loads while it extracts), it loads only the
+// tickets last updated before it, whose comments are all staged
+// (stage.TicketsChangedBefore), and says nothing of the selection and the
+// transforms, which the passes repeat.
+func (r *loadRun) pass(ctx context.Context, before time.Time) (load.Result, error) {
+	env := r.env
+	sel := env.Selection(r.opts)
+	picked, err := env.Workspace.Select(ctx, sel, r.runID)
+	if err != nil {
+		return load.Result{}, err
+	}
+	tenv := env
+	if before.IsZero() {
+		describeSelection(env, sel, picked.Plan)
+	} else {
+		quiet := *env
+		quiet.Progress = nil
+		tenv = &quiet
+	}
+	tr, err := r.t.run(ctx, tenv, r.runID)
+	if err != nil {
+		return load.Result{}, err
+	}
 	// What is left to load, for the estimate of the time left.
 	plan := picked.Plan
 	for entity, n := range map[string]int64{
 		stage.EntityTickets: plan.Selected - plan.Migrated, stage.EntityComments: plan.Comments, stage.EntityAttachments: plan.Attachments,
 		stage.EntityContacts: plan.ContactsToLoad, stage.EntityCompanies: plan.CompaniesToLoad,
 	} {
-		prog.total(entity, 0, n)
+		r.prog.left(entity, n)
 	}
-	lo := loaderOptions(env, runID, tr.Tables)
-	lo.OnOutcome = func(entity, _ string) { prog.add(entity, 1) }
-	lo.Tickets, lo.Contacts, lo.Companies = stage.SelectedTickets("id"), stage.SelectedContacts(sel), stage.SelectedCompanies(sel)
-	l := load.New(env.Workspace, client, lo)
-	res, err := l.Run(ctx)
-	prog.stop()
-	st := client.Stats()
-	secs := time.Since(start).Seconds()
+	tickets := stage.SelectedTickets("id")
+	if !before.IsZero() {
+		tickets += " AND " + stage.TicketsChangedBefore("id", before)
+	}
+	if r.loader == nil {
+		lo := loaderOptions(env, r.runID, tr.Tables)
+		lo.OnOutcome = func(entity, _ string) { r.prog.add(entity, 1) }
+		lo.Contacts, lo.Companies = stage.SelectedContacts(sel), stage.SelectedCompanies(sel)
+		r.loader = load.New(env.Workspace, r.client, lo)
+	}
+	// The views the transforms wrote keep their names from pass to pass.
+	r.loader.NarrowTickets(tickets, !before.IsZero())
+	return r.loader.Run(ctx)
+}
+
+// describeLoad says what a load did and what Intercom could not take.
+func describeLoad(env *Env, res load.Result, st intercom.Stats, took time.Duration) {
+	secs := took.Seconds()
 	fmt.Fprintf(env.progress(), "load: %d Intercom calls in %.1fs (%.0f/s), %d retried, %d rate-limited\n",
 		st.Calls, secs, float64(st.Calls)/secs, st.Retries, st.RateLimited)
 	if n := len(res.UnmappedAgents); n > 0 {
@@ -124,7 +178,6 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 		fmt.Fprintf(env.progress(), "load: %d groups have no Intercom team of the same name, their tickets are not assigned to a team: %s\n",
 			n, strings.Join(res.UnmappedGroups, ", "))
 	}
-	return res, err
 }
 
 // loaderOptions are the loader's options from the config: the same for a
@@ -156,35 +209,4 @@ func describeSelection(env *Env, sel stage.Selection, p stage.Plan) {
 		fmt.Fprintf(out, "select: a demo of %d tickets picked at random (seed %d) from %d, with their %d contacts and %d companies; demo_picks records which\n",
 			p.Picked, sel.Seed, p.Kept, p.ContactsToLoad, p.CompaniesToLoad)
 	}
-}
-
-// Migrate runs extract, transform and load in order, then verifies what
-// the load migrated (unless opts.SkipVerify).
-func Migrate(ctx context.Context, env *Env, runID int64, opts LoadOptions) error {
-	if _, err := Extract(ctx, env, runID); err != nil {
-		return fmt.Errorf("extract: %w", err)
-	}
-	if _, err := Load(ctx, env, runID, opts); err != nil {
-		return fmt.Errorf("load: %w", err)
-	}
-	if opts.SkipVerify {
-		return nil
-	}
-	audit, err := Verify(ctx, env, runID, runID, false)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	var checked, mismatched int
-	for _, n := range audit {
-		checked += n.Checked
-		mismatched += n.Mismatched
-	}
-	switch {
-	case checked == 0:
-	case mismatched == 0:
-		fmt.Fprintf(env.progress(), "verify: the %d records this run migrated read back from Intercom equal to the source\n", checked)
-	default:
-		fmt.Fprintf(env.progress(), "verify: %d of the %d records this run migrated differ from the source in Intercom; see why with:\n  ferry query \"SELECT * FROM audit_mismatches\"\n", mismatched, checked)
-	}
-	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/vbauerster/mpb/v8"
+
 	"github.com/ferryhq/ferry/host/config"
 	"github.com/ferryhq/ferry/host/intercom"
 	"github.com/ferryhq/ferry/host/stage"
@@ -28,6 +30,9 @@ type Env struct {
 	// client, when set, is the Intercom a load writes to (a dry run's
 	// stand-in) instead of the configured one.
 	client *intercom.Client
+	// bars, when set, is the container progress bars are drawn in (a
+	// migration's, shared by its extract and its load).
+	bars *mpb.Progress
 	// cacheDir, when set, is where the transforms' compiled code is
 	// cached instead of the workspace (a dry run's copy uses the real one).
 	cacheDir string

@@ -29,9 +29,11 @@ type progress struct {
 	totals map[string]int64
 	order  []string
 
-	// bars, on a terminal
-	bars *mpb.Progress
-	bar  map[string]*mpb.Bar
+	// bars, on a terminal; shared: the container is a migration's, which
+	// shows the extract's bars and the load's together, and waits for them
+	bars   *mpb.Progress
+	bar    map[string]*mpb.Bar
+	shared bool
 
 	// lines, elsewhere
 	last string
@@ -44,13 +46,28 @@ const lineInterval = 2 * time.Second
 
 func newProgress(env *Env, stage string) *progress {
 	p := &progress{stage: stage, out: env.progress(), start: time.Now(), counts: map[string]int64{}, totals: map[string]int64{}, done: make(chan struct{})}
-	if f, ok := env.Progress.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-		p.bars = mpb.New(mpb.WithOutput(f), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+	if env.bars != nil {
+		p.bars, p.bar, p.shared = env.bars, map[string]*mpb.Bar{}, true
+		return p
+	}
+	if f, ok := env.terminal(); ok {
+		p.bars = newBars(f)
 		p.bar = map[string]*mpb.Bar{}
 		return p
 	}
 	go p.loop()
 	return p
+}
+
+// newBars is a container of progress bars drawn on a terminal.
+func newBars(f *os.File) *mpb.Progress {
+	return mpb.New(mpb.WithOutput(f), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+}
+
+// terminal returns the terminal progress goes to, if it goes to one.
+func (e *Env) terminal() (*os.File, bool) {
+	f, ok := e.Progress.(*os.File)
+	return f, ok && isatty.IsTerminal(f.Fd())
 }
 
 // add counts n more records of key (a stream, or "entity outcome").
@@ -79,6 +96,15 @@ func (p *progress) total(stream string, _, total int64) {
 			b.SetTotal(total, false)
 		}
 	}
+}
+
+// left notes that key has n records left to do: its total is what is
+// done so far and those (a migration's load passes each say what is left).
+func (p *progress) left(key string, n int64) {
+	p.mu.Lock()
+	done := p.counts[key]
+	p.mu.Unlock()
+	p.total(key, 0, done+n)
 }
 
 func (p *progress) barFor(key string) *mpb.Bar {
@@ -147,7 +173,9 @@ func (p *progress) stop() {
 				b.SetTotal(-1, true)
 			}
 			p.mu.Unlock()
-			p.bars.Wait()
+			if !p.shared {
+				p.bars.Wait()
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -48,13 +49,31 @@ type TransformResult struct {
 // already. Records a transform adds to another stream (a ticket's custom
 // fields as a private note, say) join that stream's overlay.
 func Transform(ctx context.Context, env *Env, runID int64) (TransformResult, error) {
-	res := TransformResult{Tables: map[string]string{}, Counts: map[string]map[string]int64{}}
+	t, err := newTransformer(ctx, env)
+	if err != nil {
+		return TransformResult{Tables: map[string]string{}, Counts: map[string]map[string]int64{}}, err
+	}
+	defer t.close(context.WithoutCancel(ctx))
+	return t.run(ctx, env, runID)
+}
+
+// transformer holds the configured modules, compiled and started, so that
+// a migration's load passes run them without loading them again.
+type transformer struct {
+	rt     *transform.Runtime // nil: no transforms configured
+	chains map[string]*transform.Chain
+	order  []string
+}
+
+// newTransformer compiles (or finds in the workspace's cache) and starts
+// the configured modules.
+func newTransformer(ctx context.Context, env *Env) (*transformer, error) {
 	if len(env.Config.Transforms) == 0 {
-		return res, nil
+		return &transformer{}, nil
 	}
 	cacheDir := env.transformCache()
 	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
-		return res, fmt.Errorf("create the transform cache: %w", err)
+		return nil, fmt.Errorf("create the transform cache: %w", err)
 	}
 	limits := env.Config.TransformLimits
 	rt, err := transform.NewRuntime(ctx, transform.Options{
@@ -64,14 +83,29 @@ func Transform(ctx context.Context, env *Env, runID int64) (TransformResult, err
 		BatchTimeout:     time.Duration(limits.BatchTimeout),
 	})
 	if err != nil {
-		return res, fmt.Errorf("start the transform runtime: %w", err)
+		return nil, fmt.Errorf("start the transform runtime: %w", err)
 	}
-	defer rt.Close(context.WithoutCancel(ctx))
-
 	chains, order, err := loadChains(ctx, env, rt)
 	if err != nil {
-		return res, err
+		return nil, errors.Join(err, rt.Close(context.WithoutCancel(ctx)))
 	}
+	return &transformer{rt: rt, chains: chains, order: order}, nil
+}
+
+func (t *transformer) close(ctx context.Context) error {
+	if t.rt == nil {
+		return nil
+	}
+	return t.rt.Close(ctx)
+}
+
+// run runs the chains over the selected records, as Transform says.
+func (t *transformer) run(ctx context.Context, env *Env, runID int64) (TransformResult, error) {
+	res := TransformResult{Tables: map[string]string{}, Counts: map[string]map[string]int64{}}
+	if t.rt == nil {
+		return res, nil
+	}
+	chains, order := t.chains, t.order
 	// Records added to other streams wait for that stream's overlay.
 	added := map[string][]json.RawMessage{}
 	var targets []string
