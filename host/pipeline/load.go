@@ -112,14 +112,17 @@ func (r *loadRun) pass(ctx context.Context, before time.Time) (load.Result, erro
 	if err != nil {
 		return load.Result{}, err
 	}
-	// What is left to load, for the estimate of the time left.
+	// What is left to load, for the estimate of the time left: the
+	// tickets, contacts and companies not yet migrated, and the comments
+	// and files of every selected ticket (the plan counts them all).
 	plan := picked.Plan
 	for entity, n := range map[string]int64{
-		stage.EntityTickets: plan.Selected - plan.Migrated, stage.EntityComments: plan.Comments, stage.EntityAttachments: plan.Attachments,
-		stage.EntityContacts: plan.ContactsToLoad, stage.EntityCompanies: plan.CompaniesToLoad,
+		stage.EntityTickets: plan.Selected - plan.Migrated, stage.EntityContacts: plan.ContactsToLoad, stage.EntityCompanies: plan.CompaniesToLoad,
 	} {
 		r.prog.left(entity, n)
 	}
+	r.prog.total(stage.EntityComments, 0, plan.Comments)
+	r.prog.total(stage.EntityAttachments, 0, plan.Attachments)
 	tickets := stage.SelectedTickets("id")
 	if !before.IsZero() {
 		tickets += " AND " + stage.TicketsChangedBefore("id", before)
