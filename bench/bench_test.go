@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ferryhq/ferry/host/sandboxstats"
 )
 
 func TestParseBenchOutput(t *testing.T) {
@@ -115,21 +117,17 @@ func TestResultsJSON(t *testing.T) {
 }
 
 func TestE2EMetrics(t *testing.T) {
-	st := &sandboxStats{}
+	st := &sandboxstats.File{}
 	first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	last := first.Add(50 * time.Second)
 	st.Intercom.First, st.Intercom.Last = &first, &last
-	type ep = struct {
-		Requests int64         `json:"requests"`
-		ByStatus map[int]int64 `json:"by_status"`
-	}
-	st.Intercom.Endpoints = map[string]ep{
-		"GET /me":                  {1, map[int]int64{200: 1}},
-		"POST /contacts":           {1000, map[int]int64{200: 990, 409: 10}},
-		"POST /contacts/search":    {10, map[int]int64{200: 10}},
-		"POST /conversations":      {39_000, map[int]int64{200: 38_989, 429: 10, 503: 1}},
-		"PUT /conversations/{id}":  {9_989, map[int]int64{200: 9_989}},
-		"DELETE /conversations/{}": {0, map[int]int64{}},
+	st.Intercom.Endpoints = map[string]sandboxstats.Endpoint{
+		"GET /me":                  {Requests: 1, ByStatus: map[int]int64{200: 1}},
+		"POST /contacts":           {Requests: 1000, ByStatus: map[int]int64{200: 990, 409: 10}},
+		"POST /contacts/search":    {Requests: 10, ByStatus: map[int]int64{200: 10}},
+		"POST /conversations":      {Requests: 39_000, ByStatus: map[int]int64{200: 38_989, 429: 10, 503: 1}},
+		"PUT /conversations/{id}":  {Requests: 9_989, ByStatus: map[int]int64{200: 9_989}},
+		"DELETE /conversations/{}": {Requests: 0, ByStatus: map[int]int64{}},
 	}
 	st.Zendesk.Admitted, st.Zendesk.AdmittedIncremental = 7000, 40
 	f := e2eFigures{wall: 60 * time.Second, st: st, tickets: 5000, rateFailures: 2, lim: benchLimits}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ferryhq/ferry/host/sandboxstats"
 )
 
 // The bench's limits: ten times the real defaults (Zendesk 700 requests a
@@ -22,7 +24,7 @@ var benchLimits = limits{
 // e2eFigures are what the end-to-end metrics are made of.
 type e2eFigures struct {
 	wall time.Duration // ferry migrate's
-	st   *sandboxStats
+	st   *sandboxstats.File
 	// tickets is how many tickets the help desk has; rateFailures how many
 	// records the ledger says failed because of rate limiting.
 	tickets, rateFailures int64
@@ -40,7 +42,7 @@ func (b boundParts) max() float64 { return max(b.zendesk, b.zendeskIncremental, 
 // intercomCounts splits the Intercom sandbox's calls: all of them; those
 // the rate limit let through (not 429); and those that created or changed
 // something (a write answered 2xx).
-func intercomCounts(st *sandboxStats) (all, admitted, productive int64) {
+func intercomCounts(st *sandboxstats.File) (all, admitted, productive int64) {
 	for endpoint, e := range st.Intercom.Endpoints {
 		for status, n := range e.ByStatus {
 			all += n

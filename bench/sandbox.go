@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ferryhq/ferry/host/sandboxstats"
 )
 
 // The bench help desk's credentials: loopback servers, nothing secret.
@@ -42,28 +43,6 @@ type sandbox struct {
 	statsFile string
 	exited    chan struct{} // closed when the process has exited
 	waitErr   error         // how it exited, once exited is closed
-}
-
-// sandboxStats is the file `ferry sandbox --stats-file` writes when it stops.
-type sandboxStats struct {
-	Intercom struct {
-		Requests  int64 `json:"requests"`
-		Endpoints map[string]struct {
-			Requests int64         `json:"requests"`
-			ByStatus map[int]int64 `json:"by_status"`
-		} `json:"endpoints"`
-		First *time.Time `json:"first"`
-		Last  *time.Time `json:"last"`
-	} `json:"intercom"`
-	Zendesk struct {
-		Requests            int            `json:"requests"`
-		ByStatus            map[int]int    `json:"by_status"`
-		Endpoints           map[string]int `json:"endpoints"`
-		Admitted            int            `json:"admitted"`
-		AdmittedIncremental int            `json:"admitted_incremental"`
-		First               *time.Time     `json:"first"`
-		Last                *time.Time     `json:"last"`
-	} `json:"zendesk"`
 }
 
 // startSandbox starts `ferry sandbox` serving the help desk saved in
@@ -133,7 +112,7 @@ func (h *harness) startSandbox(ctx context.Context, name, deskFile string, size 
 }
 
 // stop stops the sandbox with SIGTERM and returns what its servers counted.
-func (s *sandbox) stop() (*sandboxStats, error) {
+func (s *sandbox) stop() (*sandboxstats.File, error) {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return nil, fmt.Errorf("stop ferry sandbox: %w", err)
 	}
@@ -146,15 +125,7 @@ func (s *sandbox) stop() (*sandboxStats, error) {
 		s.kill()
 		return nil, errors.New("ferry sandbox did not stop within 30 s of SIGTERM")
 	}
-	data, err := os.ReadFile(s.statsFile)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox stats: %w", err)
-	}
-	var st sandboxStats
-	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("sandbox stats %s: %w", s.statsFile, err)
-	}
-	return &st, nil
+	return sandboxstats.Read(s.statsFile)
 }
 
 // kill ends the sandbox at once, unless it has exited (on the way out of

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ferryhq/ferry/host/intercom/sandbox"
+	"github.com/ferryhq/ferry/host/sandboxstats"
 	"github.com/ferryhq/ferry/plugins/freshdesk/freshdesktest"
 	"github.com/ferryhq/ferry/plugins/zendesk/zendesktest"
 	"github.com/ferryhq/ferry/sdk/source/faults"
@@ -143,65 +143,19 @@ and of them the incremental exports).`,
 	}
 }
 
-// sandboxStats is the file --stats-file writes.
-type sandboxStats struct {
-	Intercom intercomStats `json:"intercom"`
-	Zendesk  zendeskStats  `json:"zendesk"`
-}
-
-type intercomStats struct {
-	Requests  int64                            `json:"requests"`
-	ByStatus  map[int]int64                    `json:"by_status"`
-	Endpoints map[string]intercomEndpointStats `json:"endpoints"`
-	First     *time.Time                       `json:"first"`
-	Last      *time.Time                       `json:"last"`
-}
-
-type intercomEndpointStats struct {
-	Requests int64         `json:"requests"`
-	ByStatus map[int]int64 `json:"by_status"`
-}
-
-type zendeskStats struct {
-	Requests            int            `json:"requests"`
-	ByStatus            map[int]int    `json:"by_status"`
-	Endpoints           map[string]int `json:"endpoints"`
-	Admitted            int            `json:"admitted"`
-	AdmittedIncremental int            `json:"admitted_incremental"`
-	First               *time.Time     `json:"first"`
-	Last                *time.Time     `json:"last"`
-}
-
-// writeSandboxStats writes the servers' counts to path, whole or not at all
-// (a reader polling for the file never sees half of it).
+// writeSandboxStats writes the servers' counts to path (see package
+// sandboxstats).
 func writeSandboxStats(path string, ic sandbox.Stats, zd zendesktest.Stats) error {
-	when := func(t time.Time) *time.Time {
-		if t.IsZero() {
-			return nil
-		}
-		return &t
-	}
-	out := sandboxStats{
-		Intercom: intercomStats{Requests: ic.Requests, ByStatus: ic.ByStatus, Endpoints: map[string]intercomEndpointStats{},
-			First: when(ic.First), Last: when(ic.Last)},
-		Zendesk: zendeskStats{Requests: zd.Total(), ByStatus: zd.Statuses, Endpoints: zd.Requests,
-			Admitted: zd.Admitted, AdmittedIncremental: zd.AdmittedIncremental, First: when(zd.First), Last: when(zd.Last)},
+	out := sandboxstats.File{
+		Intercom: sandboxstats.Intercom{Requests: ic.Requests, ByStatus: ic.ByStatus, Endpoints: map[string]sandboxstats.Endpoint{},
+			First: sandboxstats.When(ic.First), Last: sandboxstats.When(ic.Last)},
+		Zendesk: sandboxstats.Zendesk{Requests: zd.Total(), ByStatus: zd.Statuses, Endpoints: zd.Requests,
+			Admitted: zd.Admitted, AdmittedIncremental: zd.AdmittedIncremental, First: sandboxstats.When(zd.First), Last: sandboxstats.When(zd.Last)},
 	}
 	for name, e := range ic.Endpoints {
-		out.Intercom.Endpoints[name] = intercomEndpointStats{Requests: e.Requests, ByStatus: e.ByStatus}
+		out.Intercom.Endpoints[name] = sandboxstats.Endpoint{Requests: e.Requests, ByStatus: e.ByStatus}
 	}
-	data, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return fmt.Errorf("sandbox stats: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("sandbox stats: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("sandbox stats: %w", err)
-	}
-	return nil
+	return sandboxstats.Write(path, out)
 }
 
 // sandboxHelpDesk loads --helpdesk, or generates the help desk (saving it

@@ -44,15 +44,7 @@ func TestMigrateSurvivesKills(t *testing.T) {
 	killed, runs := 0, 0
 	for killed < kills {
 		runs++
-		cmd := exec.Command(w.bin.ferry, "migrate", "-w", w.ws, "--no-verify")
-		cmd.Env = w.env
-		var stderr lockedBuffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		cmd, stderr, done := w.start("migrate", "-w", w.ws, "--no-verify")
 		after := moments[killed%len(moments):]
 		var ended error
 		reached := false
@@ -127,15 +119,7 @@ func TestMigrateStopsCleanly(t *testing.T) {
 	w.env = append(w.env, "FERRY_LOG_LEVEL=info")
 	mark := w.markProcesses()
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		cmd := exec.Command(w.bin.ferry, "migrate", "-w", w.ws)
-		cmd.Env = w.env
-		var stderr lockedBuffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		cmd, stderr, done := w.start("migrate", "-w", w.ws)
 		// Wait until it loads, then interrupt it.
 		deadline := time.Now().Add(30 * time.Second)
 		for !strings.Contains(stderr.String(), "load pass while extracting") {
@@ -215,6 +199,22 @@ func pluginsLeft(t *testing.T, mark, ferry string) []string {
 			return pids
 		}
 	}
+}
+
+// start starts ferry on the world's workspace without waiting for it:
+// its stderr, readable while it runs, and its end (cmd.Wait's error).
+func (w *world) start(args ...string) (*exec.Cmd, *lockedBuffer, <-chan error) {
+	w.t.Helper()
+	cmd := exec.Command(w.bin.ferry, args...)
+	cmd.Env = w.env
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	return cmd, stderr, done
 }
 
 // lockedBuffer is a bytes.Buffer a process writes while the test reads it.

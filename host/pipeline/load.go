@@ -59,12 +59,9 @@ func Load(ctx context.Context, env *Env, runID int64, opts LoadOptions) (load.Re
 		return load.Result{}, err
 	}
 	defer t.close(context.WithoutCancel(ctx))
-	prog := newProgress(env, "load")
-	defer prog.stop()
-	lr := &loadRun{env: env, runID: runID, opts: opts, client: client, t: t, prog: prog}
+	lr := &loadRun{env: env, runID: runID, opts: opts, client: client, t: t, prog: newProgress(env, "load"), start: start}
 	res, err := lr.pass(ctx, time.Time{})
-	prog.stop()
-	describeLoad(env, res, client.Stats(), time.Since(start))
+	lr.finish()
 	return res, err
 }
 
@@ -86,6 +83,9 @@ type loadRun struct {
 	t      *transformer
 	prog   *progress
 	loader *load.Loader // from the first pass on
+	start  time.Time
+	passes int
+	res    load.Result // of the passes so far
 }
 
 // pass selects, transforms and loads what is not yet migrated. With before
@@ -135,7 +135,32 @@ func (r *loadRun) pass(ctx context.Context, before time.Time) (load.Result, erro
 	}
 	// The views the transforms wrote keep their names from pass to pass.
 	r.loader.NarrowTickets(tickets, !before.IsZero())
-	return r.loader.Run(ctx)
+	res, err := r.loader.Run(ctx)
+	r.passes++
+	r.res = mergeResults(r.res, res)
+	return res, err
+}
+
+// finish ends the load's progress and says what the passes did.
+func (r *loadRun) finish() {
+	r.prog.stop()
+	if r.passes > 1 {
+		fmt.Fprintf(r.env.progress(), "load: %d passes, all but the last while extracting\n", r.passes)
+	}
+	describeLoad(r.env, r.res, r.client.Stats(), time.Since(r.start))
+}
+
+// mergeResults adds a load pass's result to those of the passes before.
+// The loader counts over its runs and its preflight ran once, so the
+// latest pass says most; the knowledge base's notes are the pass's that
+// loaded it.
+func mergeResults(a, b load.Result) load.Result {
+	out := b
+	out.KnowledgeBase.DatesNotKept += a.KnowledgeBase.DatesNotKept
+	if len(out.KnowledgeBase.LocalesLeftOut) == 0 {
+		out.KnowledgeBase.LocalesLeftOut = a.KnowledgeBase.LocalesLeftOut
+	}
+	return out
 }
 
 // describeLoad says what a load did and what Intercom could not take.

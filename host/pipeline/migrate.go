@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ferryhq/ferry/host/intercom"
-	"github.com/ferryhq/ferry/host/load"
 	"github.com/ferryhq/ferry/sdk/schema"
 )
 
@@ -99,9 +97,6 @@ func extractAndLoad(ctx context.Context, env *Env, runID int64, opts LoadOptions
 
 	var (
 		lr     *loadRun
-		start  time.Time
-		res    load.Result
-		passes int
 		loaded time.Time // the mark of the last pass
 	)
 	// The bars' container waits for every bar to end, whatever path
@@ -117,53 +112,59 @@ func extractAndLoad(ctx context.Context, env *Env, runID int64, opts LoadOptions
 			if err != nil {
 				return err
 			}
-			lr = &loadRun{env: env, runID: runID, opts: opts, client: client, t: t, prog: newProgress(env, "load")}
-			start = time.Now()
+			lr = &loadRun{env: env, runID: runID, opts: opts, client: client, t: t, prog: newProgress(env, "load"), start: time.Now()}
 		}
-		r, err := lr.pass(ctx, before)
-		passes++
-		res = mergeResults(res, r)
+		_, err := lr.pass(ctx, before)
 		return err
 	}
+	finish := func() {
+		if lr != nil {
+			lr.finish()
+		}
+	}
+	// The extract's end: a last pass takes what is left.
+	end := func(err error) error {
+		if err != nil {
+			finish()
+			return fmt.Errorf("extract: %w", err)
+		}
+		err = pass(time.Time{})
+		finish()
+		return wrapLoad(err)
+	}
 	for {
+		select {
+		case err := <-extracted:
+			return end(err)
+		case <-m.changed:
+		}
 		// The extract's end wins over a mark that came with it.
 		select {
 		case err := <-extracted:
-			if err != nil {
-				finishLoad(env, lr, res, client.Stats(), start, passes)
-				return fmt.Errorf("extract: %w", err)
-			}
-			err = pass(time.Time{})
-			finishLoad(env, lr, res, client.Stats(), start, passes)
-			return wrapLoad(err)
+			return end(err)
 		default:
 		}
-		select {
-		case err := <-extracted:
-			extracted <- err
-		case <-m.changed:
-			mark := m.latest()
-			if !mark.After(loaded) {
-				continue
-			}
-			n, err := env.Workspace.TicketsChangedBetween(ctx, loaded, mark)
-			if err != nil {
-				cancel(err)
-				<-extracted
-				return err
-			}
-			if n == 0 {
-				continue
-			}
-			env.logger().Info("load pass while extracting", "tickets_updated_before", mark, "newly_ready", n)
-			if err := pass(mark); err != nil {
-				cancel(err)
-				<-extracted
-				finishLoad(env, lr, res, client.Stats(), start, passes)
-				return wrapLoad(err)
-			}
-			loaded = mark
+		mark := m.latest()
+		if !mark.After(loaded) {
+			continue
 		}
+		n, err := env.Workspace.TicketsChangedBetween(ctx, loaded, mark)
+		if err != nil {
+			cancel(err)
+			<-extracted
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		env.logger().Info("load pass while extracting", "tickets_updated_before", mark, "newly_ready", n)
+		if err := pass(mark); err != nil {
+			cancel(err)
+			<-extracted
+			finish()
+			return wrapLoad(err)
+		}
+		loaded = mark
 	}
 }
 
@@ -172,19 +173,6 @@ func wrapLoad(err error) error {
 		return nil
 	}
 	return fmt.Errorf("load: %w", err)
-}
-
-// finishLoad ends the load's progress and says what the passes did; it
-// says nothing when no pass ran.
-func finishLoad(env *Env, lr *loadRun, res load.Result, st intercom.Stats, start time.Time, passes int) {
-	if lr == nil {
-		return
-	}
-	lr.prog.stop()
-	if passes > 1 {
-		fmt.Fprintf(env.progress(), "load: %d passes, all but the last while extracting\n", passes)
-	}
-	describeLoad(env, res, st, time.Since(start))
 }
 
 // marks keeps the latest mark of the comments stream, which tells when a
@@ -218,17 +206,4 @@ func (m *marks) latest() time.Time {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.through
-}
-
-// mergeResults adds a load pass's result to those of the passes before.
-// The loader counts over its runs and its preflight ran once, so the
-// latest pass says most; the knowledge base's notes are the pass's that
-// loaded it.
-func mergeResults(a, b load.Result) load.Result {
-	out := b
-	out.KnowledgeBase.DatesNotKept += a.KnowledgeBase.DatesNotKept
-	if len(out.KnowledgeBase.LocalesLeftOut) == 0 {
-		out.KnowledgeBase.LocalesLeftOut = a.KnowledgeBase.LocalesLeftOut
-	}
-	return out
 }
