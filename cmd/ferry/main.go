@@ -7,5 +7,8 @@ func main() {
 	// A workspace holds a customer's help desk: every file and folder
 	// ferry (and the DuckDB in it) creates is its owner's only.
 	ownerOnlyFiles()
-	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+	stopProfile := profileCPU(os.Getenv("FERRY_CPUPROFILE"))
+	code := run(os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stopProfile()
+	os.Exit(code)
 }

@@ -67,12 +67,12 @@ func TestVerify(t *testing.T) {
 		switch {
 		case reopened == "" && (tk.Status == "solved" || tk.Status == "closed"):
 			reopened = src
-			if _, err := ic.ManageConversation(ctx, convs[src], intercom.ManageRequest{MessageType: intercom.ManageOpen, AdminID: admin}); err != nil {
+			if err := ic.ManageConversation(ctx, convs[src], intercom.ManageRequest{MessageType: intercom.ManageOpen, AdminID: admin}); err != nil {
 				t.Fatal(err)
 			}
 		case retitled == "":
 			retitled = src
-			if _, err := ic.UpdateConversation(ctx, convs[src], intercom.UpdateConversationRequest{Title: "Something else"}); err != nil {
+			if err := ic.UpdateConversation(ctx, convs[src], intercom.UpdateConversationRequest{Title: "Something else"}); err != nil {
 				t.Fatal(err)
 			}
 		case replied == "":

@@ -349,9 +349,21 @@ func exerciseAll(t *testing.T, e *env) {
 		{Type: "user", UserID: "zd-2", Body: "Me too", CreatedAt: 1_600_000_400},
 		{Type: "user", Email: "ann@example.com", Body: "Thanks", CreatedAt: 1_600_000_500},
 	}
+	var made []string
 	for _, r := range replies {
-		_, err := c.ReplyConversation(ctx, conv, r)
+		id, err := c.ReplyConversation(ctx, conv, r)
 		must(err)
+		made = append(made, id)
+	}
+	// Each reply answers the id of the part it made.
+	thread, err := c.GetConversation(ctx, conv)
+	must(err)
+	var stored []string
+	for _, p := range thread.ConversationParts.ConversationParts {
+		stored = append(stored, p.ID)
+	}
+	if !slices.Equal(made, stored) || slices.Contains(made, "") {
+		t.Errorf("replies answered parts %v, the conversation has %v", made, stored)
 	}
 	if _, err := c.ReplyConversation(ctx, conv, ReplyRequest{Type: "admin", AdminID: "999", Body: "x"}); !IsNotFound(err) {
 		t.Errorf("reply by unknown admin = %v, want 404", err)
@@ -364,11 +376,11 @@ func exerciseAll(t *testing.T, e *env) {
 		{MessageType: ManageClose, AdminID: adminID, Body: "Resolved"},
 	}
 	for _, a := range actions {
-		_, err := c.ManageConversation(ctx, conv, a)
+		err := c.ManageConversation(ctx, conv, a)
 		must(err)
 	}
 	read := true
-	_, err = c.UpdateConversation(ctx, conv, UpdateConversationRequest{Title: "Printer fire", CustomAttributes: map[string]any{"ticket_id": "ZD-77"}, Read: &read})
+	err = c.UpdateConversation(ctx, conv, UpdateConversationRequest{Title: "Printer fire", CustomAttributes: map[string]any{"ticket_id": "ZD-77"}, Read: &read})
 	must(err)
 
 	tag, err := c.CreateTag(ctx, "Migrated")
@@ -545,15 +557,15 @@ func TestInvalidRequestsAreNotSent(t *testing.T) {
 			return err
 		}},
 		{"snooze without time", func() error {
-			_, err := e.c.ManageConversation(ctx, "1", ManageRequest{MessageType: ManageSnooze, AdminID: "1"})
+			err := e.c.ManageConversation(ctx, "1", ManageRequest{MessageType: ManageSnooze, AdminID: "1"})
 			return err
 		}},
 		{"assignment without assignee", func() error {
-			_, err := e.c.ManageConversation(ctx, "1", ManageRequest{MessageType: ManageAssign, AdminID: "1"})
+			err := e.c.ManageConversation(ctx, "1", ManageRequest{MessageType: ManageAssign, AdminID: "1"})
 			return err
 		}},
 		{"unknown action", func() error {
-			_, err := e.c.ManageConversation(ctx, "1", ManageRequest{MessageType: "delete", AdminID: "1"})
+			err := e.c.ManageConversation(ctx, "1", ManageRequest{MessageType: "delete", AdminID: "1"})
 			return err
 		}},
 		{"company without company_id", func() error { _, err := e.c.GetCompanyByCompanyID(ctx, ""); return err }},

@@ -328,42 +328,57 @@ func (c *Client) CreateConversation(ctx context.Context, in CreateConversationRe
 	return &out, nil
 }
 
-// ReplyConversation adds an admin or contact part and returns the
-// conversation as it is afterwards.
-func (c *Client) ReplyConversation(ctx context.Context, conversationID string, in ReplyRequest) (*Conversation, error) {
+// ReplyConversation adds an admin or contact part and returns its id (the
+// newest of the conversation's parts in the answer).
+func (c *Client) ReplyConversation(ctx context.Context, conversationID string, in ReplyRequest) (partID string, err error) {
 	if err := in.validate(); err != nil {
-		return nil, fmt.Errorf("reply to conversation %s: %w", conversationID, err)
+		return "", fmt.Errorf("reply to conversation %s: %w", conversationID, err)
 	}
-	var out Conversation
+	var out partIDs
 	r := request{method: http.MethodPost, template: "/conversations/{conversation_id}/reply", params: []string{conversationID}, body: in, create: true}
 	if err := c.do(ctx, r, &out); err != nil {
-		return nil, fmt.Errorf("reply (%s %s) to conversation %s: %w", in.Type, in.MessageType, conversationID, err)
+		return "", fmt.Errorf("reply (%s %s) to conversation %s: %w", in.Type, in.MessageType, conversationID, err)
 	}
-	return &out, nil
+	parts := out.ConversationParts.ConversationParts
+	if len(parts) == 0 {
+		return "", fmt.Errorf("reply (%s %s) to conversation %s: the answer lists no parts", in.Type, in.MessageType, conversationID)
+	}
+	return string(parts[len(parts)-1].ID), nil
 }
 
-// ManageConversation closes, opens, snoozes or assigns a conversation.
-func (c *Client) ManageConversation(ctx context.Context, conversationID string, in ManageRequest) (*Conversation, error) {
+// partIDs is what the answer to a reply is read for: the ids of the
+// conversation's parts, oldest first. The answer is the whole
+// conversation, up to 500 parts with their bodies; decoding all of it on
+// every reply made loading a long thread quadratic in CPU.
+type partIDs struct {
+	ConversationParts struct {
+		ConversationParts []struct {
+			ID flexString `json:"id"`
+		} `json:"conversation_parts"`
+	} `json:"conversation_parts"`
+}
+
+// ManageConversation closes, opens, snoozes or assigns a conversation. The
+// answer, the whole conversation, is not read: no caller needs it.
+func (c *Client) ManageConversation(ctx context.Context, conversationID string, in ManageRequest) error {
 	if err := in.validate(); err != nil {
-		return nil, fmt.Errorf("manage conversation %s: %w", conversationID, err)
+		return fmt.Errorf("manage conversation %s: %w", conversationID, err)
 	}
-	var out Conversation
 	r := request{method: http.MethodPost, template: "/conversations/{conversation_id}/parts", params: []string{conversationID}, body: in, create: true}
-	if err := c.do(ctx, r, &out); err != nil {
-		return nil, fmt.Errorf("%s conversation %s: %w", in.MessageType, conversationID, err)
+	if err := c.do(ctx, r, nil); err != nil {
+		return fmt.Errorf("%s conversation %s: %w", in.MessageType, conversationID, err)
 	}
-	return &out, nil
+	return nil
 }
 
 // UpdateConversation sets a conversation's title, custom attributes, read
-// flag or company.
-func (c *Client) UpdateConversation(ctx context.Context, conversationID string, in UpdateConversationRequest) (*Conversation, error) {
-	var out Conversation
+// flag or company. Its answer is not read either.
+func (c *Client) UpdateConversation(ctx context.Context, conversationID string, in UpdateConversationRequest) error {
 	r := request{method: http.MethodPut, template: "/conversations/{conversation_id}", params: []string{conversationID}, body: in}
-	if err := c.do(ctx, r, &out); err != nil {
-		return nil, fmt.Errorf("update conversation %s: %w", conversationID, err)
+	if err := c.do(ctx, r, nil); err != nil {
+		return fmt.Errorf("update conversation %s: %w", conversationID, err)
 	}
-	return &out, nil
+	return nil
 }
 
 // GetConversation fetches a conversation with its (at most 500 most recent) parts.

@@ -509,11 +509,11 @@ func (tl *ticketLoad) reply(ctx context.Context, req intercom.ReplyRequest) (str
 		}
 		return p.ID, nil
 	}
-	conv, err := tl.l.ic.ReplyConversation(ctx, tl.convID, req)
+	id, err := tl.l.ic.ReplyConversation(ctx, tl.convID, req)
 	if err != nil {
 		return "", fmt.Errorf("reply: %w", err)
 	}
-	return newestPart(conv.ConversationParts.ConversationParts), nil
+	return id, nil
 }
 
 // readParts reads the conversation's or ticket's parts (the newest 500).
@@ -885,7 +885,7 @@ func (tl *ticketLoad) finish(ctx context.Context) error {
 		l.log.Warn("custom field value left out of the conversation", "ticket", t.ID, "reason", b)
 	}
 	if (t.Subject != "" && (now == nil || now.Title != t.Subject)) || len(attrs) > 0 {
-		if _, err := l.ic.UpdateConversation(ctx, tl.convID, intercom.UpdateConversationRequest{Title: t.Subject, CustomAttributes: attrs}); err != nil {
+		if err := l.ic.UpdateConversation(ctx, tl.convID, intercom.UpdateConversationRequest{Title: t.Subject, CustomAttributes: attrs}); err != nil {
 			return fmt.Errorf("set title and attributes: %w", err)
 		}
 	}
@@ -1042,7 +1042,7 @@ func (tl *ticketLoad) manage(ctx context.Context, req intercom.ManageRequest, no
 		return nil
 	}
 	for try := 0; ; try++ {
-		_, err := tl.l.ic.ManageConversation(ctx, tl.convID, req)
+		err := tl.l.ic.ManageConversation(ctx, tl.convID, req)
 		if err == nil {
 			return nil
 		}
