@@ -161,6 +161,18 @@ func TestE2EMetrics(t *testing.T) {
 	if len(r) != len(want) {
 		t.Errorf("metrics %v, want %v", r, want)
 	}
+
+	// Seconds 0 and 1 full, 2 to 4 under half, 5 full, 50 (the last) empty.
+	st.Intercom.AdmittedBySecond = map[int64]int64{}
+	for sec, n := range map[int64]int64{0: 1000, 1: 1000, 2: 10, 3: 499, 5: 1000} {
+		st.Intercom.AdmittedBySecond[first.Unix()+sec] = n
+	}
+	for sec := int64(6); sec < 50; sec++ {
+		st.Intercom.AdmittedBySecond[first.Unix()+sec] = 1000
+	}
+	if got, want := f.underUsed(), "2-4 (509 calls), 50 (0 calls)"; got != want {
+		t.Errorf("under-used seconds %q, want %q", got, want)
+	}
 }
 
 func TestWrites(t *testing.T) {

@@ -93,6 +93,36 @@ func (f e2eFigures) loadSpan() time.Duration {
 	return ic.Last.Sub(*ic.First)
 }
 
+// underUsed lists the seconds, counted from the first Intercom call, in
+// which fewer calls than half the limit were let through, as ranges with
+// the calls made ("0-2 (12 calls), 40 (480)"): where load_rate_utilization
+// loses.
+func (f e2eFigures) underUsed() string {
+	ic := f.st.Intercom
+	if ic.First == nil || ic.Last == nil || f.lim.intercomPer10s == 0 {
+		return ""
+	}
+	first, last := ic.First.Unix(), ic.Last.Unix()
+	half := int64(f.lim.intercomPer10s / 10 / 2)
+	var out []string
+	for sec := first; sec <= last; {
+		if ic.AdmittedBySecond[sec] >= half {
+			sec++
+			continue
+		}
+		start, calls := sec, int64(0)
+		for ; sec <= last && ic.AdmittedBySecond[sec] < half; sec++ {
+			calls += ic.AdmittedBySecond[sec]
+		}
+		r := fmt.Sprint(start - first)
+		if sec-1 > start {
+			r += fmt.Sprintf("-%d", sec-1-first)
+		}
+		out = append(out, fmt.Sprintf("%s (%d calls)", r, calls))
+	}
+	return strings.Join(out, ", ")
+}
+
 // metrics computes the end-to-end metrics.
 func (f e2eFigures) metrics() (results, error) {
 	all, admitted, productive := intercomCounts(f.st)
@@ -125,6 +155,9 @@ func (f e2eFigures) describe(h *harness) {
 	if span := f.loadSpan(); span > 0 {
 		h.note("e2e: Intercom calls from the first to the last: %.1fs, %.0f calls/s (limit %d/s)",
 			span.Seconds(), float64(admitted)/span.Seconds(), f.lim.intercomPer10s/10)
+	}
+	if idle := f.underUsed(); idle != "" {
+		h.note("e2e: seconds the Intercom budget was under half used (since the first call): %s", idle)
 	}
 	h.note("e2e: %d Intercom calls, %d created or changed something, %d answered 429, for %d tickets; %d records failed for rate limiting",
 		all, productive, all-admitted, f.tickets, f.rateFailures)

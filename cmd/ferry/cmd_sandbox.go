@@ -148,7 +148,7 @@ and of them the incremental exports).`,
 func writeSandboxStats(path string, ic sandbox.Stats, zd zendesktest.Stats) error {
 	out := sandboxstats.File{
 		Intercom: sandboxstats.Intercom{Requests: ic.Requests, ByStatus: ic.ByStatus, Endpoints: map[string]sandboxstats.Endpoint{},
-			First: sandboxstats.When(ic.First), Last: sandboxstats.When(ic.Last)},
+			First: sandboxstats.When(ic.First), Last: sandboxstats.When(ic.Last), AdmittedBySecond: ic.AdmittedBySecond},
 		Zendesk: sandboxstats.Zendesk{Requests: zd.Total(), ByStatus: zd.Statuses, Endpoints: zd.Requests,
 			Admitted: zd.Admitted, AdmittedIncremental: zd.AdmittedIncremental, First: sandboxstats.When(zd.First), Last: sandboxstats.When(zd.Last)},
 	}

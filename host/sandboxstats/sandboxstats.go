@@ -27,6 +27,9 @@ type Intercom struct {
 	// nil before any.
 	First *time.Time `json:"first"`
 	Last  *time.Time `json:"last"`
+	// AdmittedBySecond counts the requests not answered 429 by the unix
+	// second they arrived in.
+	AdmittedBySecond map[int64]int64 `json:"admitted_by_second,omitempty"`
 }
 
 // Endpoint is what one route of the Intercom sandbox answered.

@@ -15,7 +15,7 @@ func TestWriteRead(t *testing.T) {
 	want := File{
 		Intercom: Intercom{Requests: 3, ByStatus: map[int]int64{200: 2, 429: 1},
 			Endpoints: map[string]Endpoint{"POST /contacts": {Requests: 3, ByStatus: map[int]int64{200: 2, 429: 1}}},
-			First:     When(first), Last: When(first.Add(time.Second))},
+			First:     When(first), Last: When(first.Add(time.Second)), AdmittedBySecond: map[int64]int64{first.Unix(): 2}},
 		Zendesk: Zendesk{Requests: 1, ByStatus: map[int]int{200: 1}, Endpoints: map[string]int{"/api/v2/users.json": 1}, Admitted: 1,
 			First: When(time.Time{})},
 	}

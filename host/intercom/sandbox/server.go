@@ -105,6 +105,9 @@ type Stats struct {
 	// the server's clock (Options.Now); zero before any. Calls per second
 	// over a run are Requests ÷ (Last − First).
 	First, Last time.Time
+	// AdmittedBySecond counts the requests not answered 429 by the unix
+	// second they arrived in: where a client left the budget unused.
+	AdmittedBySecond map[int64]int64
 }
 
 // EndpointStats is the part of [Stats] about one route.
@@ -342,6 +345,10 @@ func (s *Server) count(endpoint string, status int, arrived time.Time) {
 	if s.stats.ByStatus == nil {
 		s.stats.ByStatus = map[int]int64{}
 		s.stats.Endpoints = map[string]EndpointStats{}
+		s.stats.AdmittedBySecond = map[int64]int64{}
+	}
+	if status != http.StatusTooManyRequests {
+		s.stats.AdmittedBySecond[arrived.Unix()]++
 	}
 	s.stats.Requests++
 	s.stats.ByStatus[status]++
@@ -359,7 +366,7 @@ func (s *Server) Stats() Stats {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
 	out := Stats{Requests: s.stats.Requests, ByStatus: maps.Clone(s.stats.ByStatus), Endpoints: map[string]EndpointStats{},
-		First: s.stats.First, Last: s.stats.Last}
+		First: s.stats.First, Last: s.stats.Last, AdmittedBySecond: maps.Clone(s.stats.AdmittedBySecond)}
 	if out.ByStatus == nil {
 		out.ByStatus = map[int]int64{}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -901,8 +902,13 @@ func TestStatsFirstLast(t *testing.T) {
 		now = now.Add(time.Second)
 		mu.Unlock()
 	}
-	if st := a.sb.Stats(); !st.First.Equal(testNow) || !st.Last.Equal(testNow.Add(2*time.Second)) {
+	st := a.sb.Stats()
+	if !st.First.Equal(testNow) || !st.Last.Equal(testNow.Add(2*time.Second)) {
 		t.Errorf("first %v, last %v; want %v and 2s later", st.First, st.Last, testNow)
+	}
+	sec := testNow.Unix()
+	if want := map[int64]int64{sec: 1, sec + 1: 1, sec + 2: 1}; !maps.Equal(st.AdmittedBySecond, want) {
+		t.Errorf("admitted by second %v, want %v", st.AdmittedBySecond, want)
 	}
 }
 
