@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -734,5 +735,25 @@ func TestAddParticipant(t *testing.T) {
 	}
 	if _, err := e.c.AddParticipant(ctx, msg.ConversationID, me.ID, strings.Repeat("f", 24)); StatusCode(err) != http.StatusNotFound {
 		t.Errorf("an unknown contact: %v, want a 404", err)
+	}
+}
+
+// TestReplyAnswerWithoutParts: a reply answered 2xx was made, so an answer
+// that names no part is an unknown outcome (the loader reads the
+// conversation back), never a plain failure that a rerun would send again.
+func TestReplyAnswerWithoutParts(t *testing.T) {
+	e := newEnv(t, envConfig{wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/reply") {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"type":"conversation","id":"1","conversation_parts":{"type":"conversation_part.list","conversation_parts":[],"total_count":0}}`)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	_, err := e.c.ReplyConversation(t.Context(), "1", ReplyRequest{Type: "admin", AdminID: "1", MessageType: MessageNote, Body: "x"})
+	if !errors.Is(err, ErrOutcomeUnknown) {
+		t.Errorf("reply answered without parts: %v, want ErrOutcomeUnknown", err)
 	}
 }

@@ -341,7 +341,8 @@ func (c *Client) ReplyConversation(ctx context.Context, conversationID string, i
 	}
 	parts := out.ConversationParts.ConversationParts
 	if len(parts) == 0 {
-		return "", fmt.Errorf("reply (%s %s) to conversation %s: the answer lists no parts", in.Type, in.MessageType, conversationID)
+		// The part was made; which one it is, the caller reads back.
+		return "", fmt.Errorf("reply (%s %s) to conversation %s: %w: the answer lists no parts", in.Type, in.MessageType, conversationID, ErrOutcomeUnknown)
 	}
 	return string(parts[len(parts)-1].ID), nil
 }
