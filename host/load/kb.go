@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"iter"
 	"regexp"
 	"slices"
 	"strconv"
@@ -283,20 +284,15 @@ func (l *Loader) createOnce(ctx context.Context, entity, sourceID string, earlie
 // findCollection looks for the collection a lost create made: same name
 // and parent, not another record's.
 func (l *Loader) findCollection(ctx context.Context, req intercom.CollectionRequest, taken map[string]bool) (string, bool, error) {
-	for page := 1; ; page++ {
-		cols, more, err := l.ic.ListCollections(ctx, page, 100)
+	for c, err := range listed(ctx, l.ic.ListCollections, 100) {
 		if err != nil {
 			return "", false, fmt.Errorf("look for the collection of a lost create: %w", err)
 		}
-		for _, c := range cols {
-			if c.Name == req.Name && string(c.ParentID) == req.ParentID && !taken[string(c.ID)] {
-				return string(c.ID), true, nil
-			}
-		}
-		if !more {
-			return "", false, nil
+		if c.Name == req.Name && string(c.ParentID) == req.ParentID && !taken[string(c.ID)] {
+			return string(c.ID), true, nil
 		}
 	}
+	return "", false, nil
 }
 
 // findArticle looks for the article a lost create made: same title and
@@ -306,18 +302,37 @@ func (l *Loader) findArticle(ctx context.Context, req intercom.ArticleRequest, t
 	if req.ParentID != 0 {
 		parent = strconv.FormatInt(req.ParentID, 10)
 	}
-	for page := 1; ; page++ {
-		arts, more, err := l.ic.ListArticles(ctx, page, 100)
+	for a, err := range listed(ctx, l.ic.ListArticles, 100) {
 		if err != nil {
 			return "", false, fmt.Errorf("look for the article of a lost create: %w", err)
 		}
-		for _, a := range arts {
-			if a.Title == req.Title && string(a.ParentID) == parent && !taken[string(a.ID)] {
-				return string(a.ID), true, nil
-			}
+		if a.Title == req.Title && string(a.ParentID) == parent && !taken[string(a.ID)] {
+			return string(a.ID), true, nil
 		}
-		if !more {
-			return "", false, nil
+	}
+	return "", false, nil
+}
+
+// listed yields each item of a paged Intercom list (pages numbered from
+// 1, perPage a page), fetching the next page only when the loop gets to
+// it; a failed page is yielded as the error, and ends the list.
+func listed[T any](ctx context.Context, list func(ctx context.Context, page, perPage int) ([]T, bool, error), perPage int) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for page := 1; ; page++ {
+			items, more, err := list(ctx, page, perPage)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if !more {
+				return
+			}
 		}
 	}
 }

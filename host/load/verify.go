@@ -715,31 +715,19 @@ func (a *auditor) knowledgeBase(ctx context.Context) error {
 		return nil
 	}
 	cols := map[string]intercom.Collection{}
-	for page := 1; ; page++ {
-		list, more, err := l.ic.ListCollections(ctx, page, 150)
+	for c, err := range listed(ctx, l.ic.ListCollections, 150) {
 		if err != nil {
 			return fmt.Errorf("list collections: %w", err)
 		}
-		for _, c := range list {
-			cols[string(c.ID)] = c
-		}
-		if !more {
-			break
-		}
+		cols[string(c.ID)] = c
 	}
 	arts := map[string]intercom.Article{}
 	if len(artIDs) > 0 {
-		for page := 1; ; page++ {
-			list, more, err := l.ic.ListArticles(ctx, page, 150)
+		for a, err := range listed(ctx, l.ic.ListArticles, 150) {
 			if err != nil {
 				return fmt.Errorf("list articles: %w", err)
 			}
-			for _, a := range list {
-				arts[string(a.ID)] = a
-			}
-			if !more {
-				break
-			}
+			arts[string(a.ID)] = a
 		}
 	}
 	err = l.ws.Records(ctx, stage.Select{Stream: schema.KBCategories, Table: l.table(schema.KBCategories), Where: a.migrated(stage.EntityCollections), Order: "id"}, func(r schema.Record) error {
