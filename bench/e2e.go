@@ -95,8 +95,8 @@ func (f e2eFigures) loadSpan() time.Duration {
 
 // underUsed lists the seconds, counted from the first Intercom call, in
 // which fewer calls than half the limit were let through, as ranges with
-// the calls made ("0-2 (12 calls), 40 (480)"): where load_rate_utilization
-// loses.
+// the calls made ("0-2 (12 calls), 40 (480 calls)"): where
+// load_rate_utilization loses.
 func (f e2eFigures) underUsed() string {
 	ic := f.st.Intercom
 	if ic.First == nil || ic.Last == nil || f.lim.intercomPer10s == 0 {

@@ -9,10 +9,11 @@ import (
 )
 
 // profileCPU starts a CPU profile into path when path is set (from
-// FERRY_CPUPROFILE: `go tool pprof bin/ferry FILE` reads it), and returns
-// what stops it. A %p in path becomes the process id, so that the ferry
-// commands of one script each keep their own profile. It is how `make bench`'s figures are explained: the load's
-// CPU per Intercom call, the staging rate.
+// FERRY_CPUPROFILE; `go tool pprof -top FILE` reads it: the profile names
+// its functions, which the stripped bin/ferry cannot), and returns what
+// stops it. A %p in path becomes the process id, so that the ferry
+// commands of one script each keep their own profile. It is how `make
+// bench`'s figures are explained: the load's CPU per Intercom call.
 func profileCPU(path string) (stop func()) {
 	if path == "" {
 		return func() {}
