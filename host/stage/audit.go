@@ -75,6 +75,10 @@ func (w *Workspace) ClearAudit(ctx context.Context) error {
 	return nil
 }
 
+// maxRowsPerStatement bounds the rows of one multi-row INSERT: an audit
+// writes the checks of many records at once.
+const maxRowsPerStatement = 2000
+
 // WriteChecks records checks of run runID, replacing any of the same
 // record and fact.
 func (w *Workspace) WriteChecks(ctx context.Context, runID int64, checks []Check) error {

@@ -23,10 +23,6 @@ import (
 // maxGroup bounds how many writes share one commit.
 const maxGroup = 512
 
-// maxRowsPerStatement bounds the rows of one multi-row INSERT: a caller may
-// record a transform's outcomes for a whole batch at once.
-const maxRowsPerStatement = 2000
-
 // A row of the ledger or the id map, as the writer batches them.
 type ledgerRow struct {
 	entity, sourceID, outcome, reason, intercomID, stage string
@@ -67,8 +63,9 @@ func (op *writeOp) rows() int {
 // joins the next one) and returns once the journal is synced: "created in
 // Intercom" is never acknowledged before it is durable. Every so often,
 // and before anything reads those tables (Workspace.sync), it folds the
-// journal into DuckDB in one transaction, a multi-row statement per
-// table, and deletes it. A journal left by a crash is folded when the
+// journal into DuckDB in one transaction (the rows through DuckDB's
+// appender into temporary tables, then one statement per table), and
+// deletes it. A journal left by a crash is folded when the
 // workspace opens next, before anything reads it. Writes of many rows at
 // once (a transform's outcomes for a batch) go to DuckDB directly.
 type writer struct {
