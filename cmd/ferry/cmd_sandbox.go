@@ -40,12 +40,14 @@ Nothing persists: stop it and the sandbox forgets everything. With
 (on SIGINT or SIGTERM), for benchmarks:
    {"intercom": {"requests": N, "by_status": {"200": N, ...},
                  "endpoints": {"POST /contacts": {"requests": N, "by_status": {...}}, ...},
-                 "first": TIME, "last": TIME},
+                 "first": TIME, "last": TIME,
+                 "admitted_by_second": {"UNIX_SECOND": N, ...}},
     "zendesk":  {"requests": N, "by_status": {...}, "endpoints": {"GET /api/v2/...": N, ...},
                  "admitted": N, "admitted_incremental": N, "first": TIME, "last": TIME}}
 (first and last: when the first and the latest request arrived, RFC 3339;
 admitted: the requests Zendesk's rate limit counted, i.e. not answered 429,
-and of them the incremental exports).`,
+and of them the incremental exports; admitted_by_second: the Intercom
+requests not answered 429, by the unix second they arrived in).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "helpdesk", Usage: "serve the help desk in this JSON file, generating it first if it does not exist"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the generated help desk"},
