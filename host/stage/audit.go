@@ -82,6 +82,11 @@ const maxRowsPerStatement = 2000
 // WriteChecks records checks of run runID, replacing any of the same
 // record and fact.
 func (w *Workspace) WriteChecks(ctx context.Context, runID int64, checks []Check) error {
+	release, err := w.mem.reserve(ctx, int64(len(checks)))
+	if err != nil {
+		return err
+	}
+	defer release()
 	for chunk := range slices.Chunk(checks, maxRowsPerStatement) {
 		vals := make([]string, 0, len(chunk))
 		args := make([]any, 0, 9*len(chunk))

@@ -289,7 +289,9 @@ func (in *Ingest) Checkpoint(ctx context.Context, stream string, cursor []byte) 
 		in.committed[s] += n
 	}
 	clear(in.pending)
-	return nil
+	// The ledger's index grows by the records the source skipped or
+	// failed.
+	return in.w.mem.refit(ctx)
 }
 
 // RecordError records a record the source could not read as failed at

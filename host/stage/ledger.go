@@ -211,12 +211,16 @@ func (w *Workspace) CascadeTicketOutcomes(ctx context.Context, runID int64) erro
 		return err
 	}
 	for _, q := range []struct{ entity, table string }{{EntityComments, "comments"}, {EntityAttachments, "attachments"}} {
-		_, err := w.db.ExecContext(ctx, fmt.Sprintf(`
-INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
-SELECT ?, c.id, t.outcome, 'ticket ' || t.source_id || ' ' || t.outcome || ': ' || coalesce(t.reason, ''), NULL, t.stage, ?, now()::TIMESTAMP
+		from := fmt.Sprintf(`
 FROM %s c JOIN ledger t ON t.entity = 'tickets' AND t.source_id = c.ticket_id AND t.outcome IN ('skipped', 'failed') AND t.stage <> 'load'
-WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entity = ? AND l.source_id = c.id AND l.outcome = 'migrated')`, q.table),
-			q.entity, runID, q.entity)
+WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.entity = ? AND l.source_id = c.id AND l.outcome = 'migrated')`, q.table)
+		err := w.withRoomFor(ctx, from, []any{q.entity}, func() error {
+			_, err := w.db.ExecContext(ctx, `
+INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
+SELECT ?, c.id, t.outcome, 'ticket ' || t.source_id || ' ' || t.outcome || ': ' || coalesce(t.reason, ''), NULL, t.stage, ?, now()::TIMESTAMP`+from,
+				q.entity, runID, q.entity)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("account for the %s of skipped and failed tickets: %w", q.entity, err)
 		}
@@ -233,29 +237,37 @@ func (w *Workspace) SkipOrphans(ctx context.Context, runID int64) error {
 	if err := w.sync(ctx); err != nil {
 		return err
 	}
-	_, err := w.db.ExecContext(ctx, `
+	from := `
+FROM comments c
+WHERE (c.ticket_id IS NULL OR c.ticket_id NOT IN (SELECT id FROM tickets))
+  AND c.id NOT IN (SELECT source_id FROM ledger WHERE entity = 'comments')`
+	err := w.withRoomFor(ctx, from, nil, func() error {
+		_, err := w.db.ExecContext(ctx, `
 INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
 SELECT 'comments', c.id, 'skipped',
   CASE WHEN c.ticket_id IS NULL THEN 'it names no ticket, so it has no conversation to go into'
        ELSE 'its ticket ' || c.ticket_id || ' is not in the source (the source listed the comment but not the ticket), so it has no conversation to go into' END,
-  NULL, 'load', ?, now()::TIMESTAMP
-FROM comments c
-WHERE (c.ticket_id IS NULL OR c.ticket_id NOT IN (SELECT id FROM tickets))
-  AND c.id NOT IN (SELECT source_id FROM ledger WHERE entity = 'comments')`, runID)
+  NULL, 'load', ?, now()::TIMESTAMP`+from, runID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("account for the comments of tickets the source did not list: %w", err)
 	}
-	_, err = w.db.ExecContext(ctx, `
+	from = `
+FROM attachments a
+WHERE a.article_id IS NULL AND a.ticket_id IS NOT NULL
+  AND (a.ticket_id NOT IN (SELECT id FROM tickets) OR a.comment_id IS NULL OR a.comment_id NOT IN (SELECT id FROM comments))
+  AND a.id NOT IN (SELECT source_id FROM ledger WHERE entity = 'attachments')`
+	err = w.withRoomFor(ctx, from, nil, func() error {
+		_, err := w.db.ExecContext(ctx, `
 INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
 SELECT 'attachments', a.id, 'skipped',
   CASE WHEN a.ticket_id NOT IN (SELECT id FROM tickets)
        THEN 'its ticket ' || a.ticket_id || ' is not in the source (the source listed the file but not the ticket), so it has no conversation to go into'
        ELSE 'its comment ' || coalesce(a.comment_id, '(none)') || ' is not in the source (the source listed the file but not the comment), so it has no part to go into' END,
-  NULL, 'load', ?, now()::TIMESTAMP
-FROM attachments a
-WHERE a.article_id IS NULL AND a.ticket_id IS NOT NULL
-  AND (a.ticket_id NOT IN (SELECT id FROM tickets) OR a.comment_id IS NULL OR a.comment_id NOT IN (SELECT id FROM comments))
-  AND a.id NOT IN (SELECT source_id FROM ledger WHERE entity = 'attachments')`, runID)
+  NULL, 'load', ?, now()::TIMESTAMP`+from, runID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("account for the files of comments the source did not list: %w", err)
 	}
@@ -270,15 +282,19 @@ func (w *Workspace) SkipArticleAttachments(ctx context.Context, runID int64) err
 	if err := w.sync(ctx); err != nil {
 		return err
 	}
-	_, err := w.db.ExecContext(ctx, `
+	from := `
+FROM attachments a JOIN ledger l ON l.entity = 'articles' AND l.source_id = a.article_id
+WHERE a.article_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.entity = 'attachments' AND x.source_id = a.id AND x.outcome = 'migrated')`
+	err := w.withRoomFor(ctx, from, nil, func() error {
+		_, err := w.db.ExecContext(ctx, `
 INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
 SELECT 'attachments', a.id,
   CASE WHEN l.outcome = 'migrated' THEN 'skipped' ELSE l.outcome END,
   CASE WHEN l.outcome = 'migrated' THEN 'a file of article ' || l.source_id || ': Intercom''s articles take no files (the body links to it where the source''s did)'
        ELSE 'article ' || l.source_id || ' ' || l.outcome || ': ' || coalesce(l.reason, '') END,
-  NULL, 'load', ?, now()::TIMESTAMP
-FROM attachments a JOIN ledger l ON l.entity = 'articles' AND l.source_id = a.article_id
-WHERE a.article_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.entity = 'attachments' AND x.source_id = a.id AND x.outcome = 'migrated')`, runID)
+  NULL, 'load', ?, now()::TIMESTAMP`+from, runID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("account for the files of articles: %w", err)
 	}

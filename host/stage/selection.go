@@ -178,6 +178,19 @@ func (w *Workspace) Select(ctx context.Context, sel Selection, runID int64) (Sel
 		return SelectionResult{}, err
 	}
 	with, args := sel.ctes()
+	const skipFrom = `
+		   FROM tickets t
+		   WHERE t.id NOT IN (SELECT id FROM kept)
+		     AND t.id NOT IN (SELECT source_id FROM ledger WHERE entity = 'tickets' AND outcome = 'migrated')`
+	filtered := strings.TrimSpace(sel.Filter) != ""
+	if filtered {
+		// Every ticket the filter leaves out may become a ledger key.
+		release, err := w.mem.reserveCounted(ctx, with+"SELECT count(*)"+skipFrom, args...)
+		if err != nil {
+			return SelectionResult{}, err
+		}
+		defer release()
+	}
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return SelectionResult{}, err
@@ -196,11 +209,9 @@ func (w *Workspace) Select(ctx context.Context, sel Selection, runID int64) (Sel
 		 OR (entity = 'comments' AND source_id IN (SELECT id FROM comments WHERE ticket_id IN (SELECT id FROM kept)))
 		 OR (entity = 'attachments' AND source_id IN (SELECT id FROM attachments WHERE ticket_id IN (SELECT id FROM kept))))`, args},
 	}
-	if strings.TrimSpace(sel.Filter) != "" {
+	if filtered {
 		stmts = append(stmts, stmt{with + `INSERT OR REPLACE INTO ledger (entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_at)
-		   SELECT 'tickets', t.id, 'skipped', ?, NULL, 'filter', ?, now()::TIMESTAMP FROM tickets t
-		   WHERE t.id NOT IN (SELECT id FROM kept)
-		     AND t.id NOT IN (SELECT source_id FROM ledger WHERE entity = 'tickets' AND outcome = 'migrated')`, append(append([]any{}, args...), sel.reason(), runID)})
+		   SELECT 'tickets', t.id, 'skipped', ?, NULL, 'filter', ?, now()::TIMESTAMP` + skipFrom, append(append([]any{}, args...), sel.reason(), runID)})
 	}
 	if sel.Demo > 0 {
 		// A migration selects again for each load pass: its picks once.

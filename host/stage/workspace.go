@@ -33,6 +33,11 @@ const SchemaVersion = 4
 // happen every few commits and cost more than the staging itself. Fold once
 // in a while instead (and when the workspace closes); a crash replays the log.
 //
+// memory_limit (added by OpenWith: see OpenOptions.MemoryMB): DuckDB's
+// default is 80% of the machine's memory, which it fills with the pages of
+// the tables it staged, well past what a migration needs; beyond the limit
+// it writes them out and spills big joins and sorts to disk.
+//
 // enable_external_access: people's SQL runs here too (filters, and queries
 // served while this process writes). ferry never reads or writes other files
 // or loads extensions through DuckDB, so nothing may; the setting holds for
@@ -45,6 +50,8 @@ type Workspace struct {
 	db  *sql.DB
 	// w commits the ledger's and the id map's small writes in groups.
 	w *writer
+	// mem keeps DuckDB's memory limit at the budget plus the indexes.
+	mem *memoryBudget
 }
 
 // Open opens the workspace in dir, creating the folder and the database
@@ -62,7 +69,10 @@ func OpenWith(ctx context.Context, dir string, opts OpenOptions) (*Workspace, er
 		return nil, fmt.Errorf("create workspace folder %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := openWriter(ctx, dir, path, opts.LockWait)
+	if opts.MemoryMB <= 0 {
+		opts.MemoryMB = DefaultMemoryMB
+	}
+	db, err := openWriter(ctx, dir, path, opts.LockWait, opts.MemoryMB)
 	if err != nil {
 		return nil, err
 	}
@@ -73,12 +83,16 @@ func OpenWith(ctx context.Context, dir string, opts OpenOptions) (*Workspace, er
 			return nil, fmt.Errorf("restrict workspace file %s: %w", p, err)
 		}
 	}
-	w := &Workspace{dir: dir, db: db}
+	w := &Workspace{dir: dir, db: db, mem: newMemoryBudget(db, opts.MemoryMB)}
 	if err := w.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
-	if w.w, err = newWriter(db, dir, opts.foldEvery); err != nil {
+	if err := w.mem.estimate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
+	if w.w, err = newWriter(db, dir, opts.foldEvery, w.mem); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
@@ -95,6 +109,10 @@ func (w *Workspace) sync(ctx context.Context) error {
 	return nil
 }
 
+// DefaultMemoryMB is the memory DuckDB keeps for a workspace unless told
+// otherwise (ferry.yaml's workspace.memory_mb).
+const DefaultMemoryMB = 128
+
 // DefaultLockWait is how long Open waits for another process to let go of
 // the workspace: a ferry query reading it holds it for moments.
 const DefaultLockWait = 20 * time.Second
@@ -104,18 +122,23 @@ type OpenOptions struct {
 	// LockWait is how long to wait while another process holds the
 	// workspace (default DefaultLockWait).
 	LockWait time.Duration
+	// MemoryMB caps the memory DuckDB keeps for the workspace (default
+	// DefaultMemoryMB): its cache of the tables' pages and what queries
+	// hold. Past it, DuckDB writes pages out and spills joins and sorts to
+	// disk; what cannot spill fails with DuckDB's "Out of Memory" error.
+	MemoryMB int
 	// foldEvery is how often the writer folds its journal (tests).
 	foldEvery time.Duration
 }
 
 // openWriter opens the database for writing, waiting while another process
 // holds it for a short while.
-func openWriter(ctx context.Context, dir, path string, lockWait time.Duration) (*sql.DB, error) {
+func openWriter(ctx context.Context, dir, path string, lockWait time.Duration, memoryMB int) (*sql.DB, error) {
 	deadline := time.Now().Add(lockWait)
 	for {
 		// duckdb-go opens the database in sql.Open already: a lock held by
 		// another process shows there or in the ping.
-		db, err := sql.Open("duckdb", path+"?"+writerSettings)
+		db, err := sql.Open("duckdb", fmt.Sprintf("%s?%s&memory_limit=%dMiB", path, writerSettings, memoryMB))
 		if err == nil {
 			if err = db.PingContext(ctx); err == nil {
 				return db, nil

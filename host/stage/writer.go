@@ -70,6 +70,7 @@ func (op *writeOp) rows() int {
 // once (a transform's outcomes for a batch) go to DuckDB directly.
 type writer struct {
 	db    *sql.DB
+	mem   *memoryBudget
 	dir   string
 	log   *slog.Logger
 	every time.Duration // how often the journal is folded
@@ -108,8 +109,8 @@ const (
 
 // newWriter starts the writer of the workspace in dir, first folding any
 // journal a crash left there.
-func newWriter(db *sql.DB, dir string, every time.Duration) (*writer, error) {
-	w := &writer{db: db, dir: dir, log: slog.New(slog.DiscardHandler), every: cmp.Or(every, foldEvery), ops: make(chan writeOp), syncs: make(chan chan error),
+func newWriter(db *sql.DB, dir string, every time.Duration, mem *memoryBudget) (*writer, error) {
+	w := &writer{db: db, mem: mem, dir: dir, log: slog.New(slog.DiscardHandler), every: cmp.Or(every, foldEvery), ops: make(chan writeOp), syncs: make(chan chan error),
 		quit: make(chan struct{}), done: make(chan struct{})}
 	if err := w.replay(); err != nil {
 		return nil, err
@@ -468,6 +469,15 @@ func (w *writer) tx(ops []writeOp) error {
 			intents[k][in.Step] = stamped[Intent]{in, op.at}
 		}
 	}
+	keys := int64(len(ledger) + len(idMap))
+	for _, steps := range intents {
+		keys += int64(len(steps))
+	}
+	release, err := w.mem.reserve(ctx, keys)
+	if err != nil {
+		return err
+	}
+	defer release()
 	// Rows go into temporary tables through DuckDB's appender, then into
 	// the tables with one statement each: statements of many bound
 	// parameters cost DuckDB more to plan than to run.
@@ -567,14 +577,16 @@ SELECT entity, source_id, outcome, reason, intercom_id, stage, run_id, recorded_
 }
 
 // journalTempDDL makes a connection's empty temporary tables a fold
-// appends to.
+// appends to. They are made anew each time: emptied with DELETE, a
+// temporary table keeps the rows' storage (nothing checkpoints the
+// temporary catalog), and over a long load grew by every row ever folded,
+// into memory DuckDB could not give back.
 func journalTempDDL() []string {
 	return []string{
-		`CREATE TEMP TABLE IF NOT EXISTS j_clear (entity VARCHAR, source_id VARCHAR)`,
-		`CREATE TEMP TABLE IF NOT EXISTS j_intents (entity VARCHAR, source_id VARCHAR, step INTEGER, state VARCHAR, target VARCHAR, detail VARCHAR, intercom_id VARCHAR, run_id BIGINT, recorded_at TIMESTAMP)`,
-		`CREATE TEMP TABLE IF NOT EXISTS j_id_map (entity VARCHAR, source_id VARCHAR, intercom_id VARCHAR, run_id BIGINT, created_at TIMESTAMP, adopted BOOLEAN)`,
-		`CREATE TEMP TABLE IF NOT EXISTS j_ledger (entity VARCHAR, source_id VARCHAR, outcome VARCHAR, reason VARCHAR, intercom_id VARCHAR, stage VARCHAR, run_id BIGINT, recorded_at TIMESTAMP, source_updated_at TIMESTAMP)`,
-		`DELETE FROM temp.j_clear`, `DELETE FROM temp.j_intents`, `DELETE FROM temp.j_id_map`, `DELETE FROM temp.j_ledger`,
+		`CREATE OR REPLACE TEMP TABLE j_clear (entity VARCHAR, source_id VARCHAR)`,
+		`CREATE OR REPLACE TEMP TABLE j_intents (entity VARCHAR, source_id VARCHAR, step INTEGER, state VARCHAR, target VARCHAR, detail VARCHAR, intercom_id VARCHAR, run_id BIGINT, recorded_at TIMESTAMP)`,
+		`CREATE OR REPLACE TEMP TABLE j_id_map (entity VARCHAR, source_id VARCHAR, intercom_id VARCHAR, run_id BIGINT, created_at TIMESTAMP, adopted BOOLEAN)`,
+		`CREATE OR REPLACE TEMP TABLE j_ledger (entity VARCHAR, source_id VARCHAR, outcome VARCHAR, reason VARCHAR, intercom_id VARCHAR, stage VARCHAR, run_id BIGINT, recorded_at TIMESTAMP, source_updated_at TIMESTAMP)`,
 	}
 }
 
