@@ -174,7 +174,7 @@ func openEnv(c *cli.Context) (*pipeline.Env, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ws, err := stage.Open(c.Context, c.String("workspace"))
+	ws, err := stage.OpenWith(c.Context, c.String("workspace"), stage.OpenOptions{MemoryMB: cfg.Workspace.MemoryMB})
 	if err != nil {
 		return nil, nil, err
 	}

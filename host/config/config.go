@@ -33,7 +33,22 @@ type Config struct {
 	TransformLimits TransformLimits `yaml:"transform_limits,omitempty"`
 	Target          Target          `yaml:"target"`
 	Options         Options         `yaml:"options,omitempty"`
+	// Workspace tunes the DuckDB database that stages the migration.
+	Workspace Workspace `yaml:"workspace,omitempty"`
 }
+
+// Workspace tunes the workspace's DuckDB database.
+type Workspace struct {
+	// MemoryMB caps the memory DuckDB keeps while a command writes the
+	// workspace (0: stage.DefaultMemoryMB, 128): past it, DuckDB writes the tables' pages out
+	// and spills joins and sorts to disk. Raise it when a large migration
+	// stops with DuckDB's "Out of Memory" error.
+	MemoryMB int `yaml:"memory_mb,omitempty"`
+}
+
+// MinWorkspaceMemoryMB is the least workspace.memory_mb ferry accepts:
+// below it DuckDB cannot hold what one batch of staging needs.
+const MinWorkspaceMemoryMB = 64
 
 // Source names the source plugin and its config.
 type Source struct {
@@ -201,6 +216,9 @@ func (c *Config) validate() error {
 	}
 	if l := c.TransformLimits.MemoryMB; l < 0 || l > 4096 {
 		problems = append(problems, fmt.Sprintf("transform_limits.memory_mb %d: want 1 to 4096 (0: the default, 256)", l))
+	}
+	if m := c.Workspace.MemoryMB; m != 0 && m < MinWorkspaceMemoryMB {
+		problems = append(problems, fmt.Sprintf("workspace.memory_mb %d: want %d or more, or 0 for the default", m, MinWorkspaceMemoryMB))
 	}
 	for i, t := range c.Transforms {
 		if t.WASM == "" {

@@ -56,6 +56,12 @@ func TestParse(t *testing.T) {
 				t.Errorf("transform limits = %+v", c.TransformLimits)
 			}
 		}},
+		{name: "workspace memory", doc: base + "workspace:\n  memory_mb: 1024\n", check: func(t *testing.T, c *Config) {
+			if c.Workspace.MemoryMB != 1024 {
+				t.Errorf("workspace memory = %d", c.Workspace.MemoryMB)
+			}
+		}},
+		{name: "workspace memory too small", doc: base + "workspace: { memory_mb: 16 }\n", wantErr: "workspace.memory_mb 16: want 64 or more"},
 		{name: "stall timeout", doc: strings.Replace(base, "plugin: zendesk", "plugin: zendesk\n  stall_timeout: 45m", 1), check: func(t *testing.T, c *Config) {
 			if time.Duration(c.Source.StallTimeout) != 45*time.Minute {
 				t.Errorf("stall timeout = %v", time.Duration(c.Source.StallTimeout))

@@ -75,6 +75,12 @@ options:
   custom_attributes: true
   # Pending and on-hold tickets are snoozed in Intercom for this many days:
   snooze_days: 7
+
+# Optional: the memory DuckDB keeps for the workspace while ferry writes it
+# (beyond it DuckDB works from disk). Raise it if a large migration stops
+# with DuckDB's "Out of Memory" error.
+# workspace:
+#   memory_mb: 128
 `
 
 // Template returns a commented ferry.yaml for source.
