@@ -34,7 +34,8 @@ func refuseAll(ctx context.Context) (url string, stop func(), err error) {
 // runPeakRSS measures the peak resident memory of extracting, staging and
 // transforming a CSV export of n tickets (single file: each row is a ticket
 // with its requester and first comment) through the csv plugin, with the
-// legacy-id-subject and map-values transforms: `ferry extract`, then `ferry
+// legacy-id-subject and map-values transforms, the workspace capped at 128
+// MiB (workspace.memory_mb): `ferry extract`, then `ferry
 // load` against an Intercom that refuses the token, so that it selects and
 // transforms every ticket and stops before loading. Each command's
 // process tree (ferry and its plugin) is sampled from /proc every 20 ms;
@@ -67,6 +68,7 @@ transforms:
     config: { tickets: { status: { new: open, hold: pending, solved: closed }, priority: { urgent: high, low: normal } } }
 target:
   intercom: { base_url: %q, token: "${INTERCOM_TOKEN}" }
+workspace: { memory_mb: 128 }
 `, strings.ReplaceAll(string(written.Config), "\n", " "),
 		filepath.Join(transforms, "legacy-id-subject", "legacy-id-subject.wasm"),
 		filepath.Join(transforms, "map-values", "map-values.wasm"), url)

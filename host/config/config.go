@@ -40,7 +40,7 @@ type Config struct {
 // Workspace tunes the workspace's DuckDB database.
 type Workspace struct {
 	// MemoryMB caps the memory DuckDB keeps while a command writes the
-	// workspace (0: stage.DefaultMemoryMB, 128): past it, DuckDB writes the tables' pages out
+	// workspace (0: DuckDB's own limit, 80% of the machine's): past it, DuckDB writes the tables' pages out
 	// and spills joins and sorts to disk. Raise it when a large migration
 	// stops with DuckDB's "Out of Memory" error.
 	MemoryMB int `yaml:"memory_mb,omitempty"`

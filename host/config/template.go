@@ -76,11 +76,11 @@ options:
   # Pending and on-hold tickets are snoozed in Intercom for this many days:
   snooze_days: 7
 
-# Optional: the memory DuckDB keeps for the workspace while ferry writes it
-# (beyond it DuckDB works from disk). Raise it if a large migration stops
-# with DuckDB's "Out of Memory" error.
+# Optional: cap the memory DuckDB keeps for the workspace while ferry writes
+# it (DuckDB's own limit is 80% of the machine's; beyond a cap it works from
+# disk). 512 or more when records are megabytes each.
 # workspace:
-#   memory_mb: 128
+#   memory_mb: 512
 `
 
 // Template returns a commented ferry.yaml for source.

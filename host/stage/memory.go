@@ -94,6 +94,9 @@ func (m *memoryBudget) reserve(ctx context.Context, keys int64) (release func(),
 // limit does not move at every write; a limit DuckDB cannot lower to yet
 // (it holds more now) stays where it is.
 func (m *memoryBudget) refit(ctx context.Context) error {
+	if m.base == 0 {
+		return nil // DuckDB's own limit, which is not moved
+	}
 	var held int64
 	err := m.db.QueryRowContext(ctx, `SELECT coalesce(sum(memory_usage_bytes), 0)::BIGINT FROM duckdb_memory() WHERE tag = 'ART_INDEX'`).Scan(&held)
 	if err != nil {

@@ -33,10 +33,10 @@ const SchemaVersion = 4
 // happen every few commits and cost more than the staging itself. Fold once
 // in a while instead (and when the workspace closes); a crash replays the log.
 //
-// memory_limit (added by OpenWith: see OpenOptions.MemoryMB): DuckDB's
-// default is 80% of the machine's memory, which it fills with the pages of
-// the tables it staged, well past what a migration needs; beyond the limit
-// it writes them out and spills big joins and sorts to disk.
+// memory_limit (added by OpenWith when asked: see OpenOptions.MemoryMB):
+// DuckDB's default is 80% of the machine's memory, which it fills with the
+// pages of the tables it staged, well past what a migration needs; beyond
+// a limit it writes them out and spills big joins and sorts to disk.
 //
 // enable_external_access: people's SQL runs here too (filters, and queries
 // served while this process writes). ferry never reads or writes other files
@@ -69,9 +69,6 @@ func OpenWith(ctx context.Context, dir string, opts OpenOptions) (*Workspace, er
 		return nil, fmt.Errorf("create workspace folder %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
-	if opts.MemoryMB <= 0 {
-		opts.MemoryMB = DefaultMemoryMB
-	}
 	db, err := openWriter(ctx, dir, path, opts.LockWait, opts.MemoryMB)
 	if err != nil {
 		return nil, err
@@ -109,10 +106,6 @@ func (w *Workspace) sync(ctx context.Context) error {
 	return nil
 }
 
-// DefaultMemoryMB is the memory DuckDB keeps for a workspace unless told
-// otherwise (ferry.yaml's workspace.memory_mb).
-const DefaultMemoryMB = 128
-
 // DefaultLockWait is how long Open waits for another process to let go of
 // the workspace: a ferry query reading it holds it for moments.
 const DefaultLockWait = 20 * time.Second
@@ -122,10 +115,13 @@ type OpenOptions struct {
 	// LockWait is how long to wait while another process holds the
 	// workspace (default DefaultLockWait).
 	LockWait time.Duration
-	// MemoryMB caps the memory DuckDB keeps for the workspace (default
-	// DefaultMemoryMB): its cache of the tables' pages and what queries
-	// hold. Past it, DuckDB writes pages out and spills joins and sorts to
-	// disk; what cannot spill fails with DuckDB's "Out of Memory" error.
+	// MemoryMB caps the memory DuckDB keeps for the workspace (0: DuckDB's
+	// own limit, 80% of the machine's memory): its cache of the tables'
+	// pages and what queries hold, plus what the key indexes need (see
+	// memoryBudget). Past it, DuckDB writes pages out and spills joins and
+	// sorts to disk; what cannot spill (a batch of very large records being
+	// staged: 128 MiB was too little for comments of 5 MB) fails with
+	// DuckDB's "Out of Memory" error.
 	MemoryMB int
 	// foldEvery is how often the writer folds its journal (tests).
 	foldEvery time.Duration
@@ -138,7 +134,11 @@ func openWriter(ctx context.Context, dir, path string, lockWait time.Duration, m
 	for {
 		// duckdb-go opens the database in sql.Open already: a lock held by
 		// another process shows there or in the ping.
-		db, err := sql.Open("duckdb", fmt.Sprintf("%s?%s&memory_limit=%dMiB", path, writerSettings, memoryMB))
+		dsn := path + "?" + writerSettings
+		if memoryMB > 0 {
+			dsn += fmt.Sprintf("&memory_limit=%dMiB", memoryMB)
+		}
+		db, err := sql.Open("duckdb", dsn)
 		if err == nil {
 			if err = db.PingContext(ctx); err == nil {
 				return db, nil
