@@ -50,8 +50,15 @@ func newMemoryBudget(db *sql.DB, baseMB int) *memoryBudget {
 	return &memoryBudget{db: db, base: base, limit: base}
 }
 
+// off reports whether the workspace has no cap of its own: DuckDB's
+// limit then stands, and nothing is counted, reserved or refitted.
+func (m *memoryBudget) off() bool { return m.base == 0 }
+
 // estimate sets the floor from the keyed tables' rows, and the limit.
 func (m *memoryBudget) estimate(ctx context.Context) error {
+	if m.off() {
+		return nil
+	}
 	var keys int64
 	for _, t := range keyedTables {
 		var n int64
@@ -70,6 +77,9 @@ func (m *memoryBudget) estimate(ctx context.Context) error {
 // reserve raises the limit by room for keys more index keys, and returns
 // what gives the room back; a caller adding keys in bulk reserves first.
 func (m *memoryBudget) reserve(ctx context.Context, keys int64) (release func(), err error) {
+	if m.off() {
+		return func() {}, nil
+	}
 	room := keys * writeBytesPerKey
 	m.mu.Lock()
 	m.reserved += room
@@ -94,8 +104,8 @@ func (m *memoryBudget) reserve(ctx context.Context, keys int64) (release func(),
 // limit does not move at every write; a limit DuckDB cannot lower to yet
 // (it holds more now) stays where it is.
 func (m *memoryBudget) refit(ctx context.Context) error {
-	if m.base == 0 {
-		return nil // DuckDB's own limit, which is not moved
+	if m.off() {
+		return nil
 	}
 	var held int64
 	err := m.db.QueryRowContext(ctx, `SELECT coalesce(sum(memory_usage_bytes), 0)::BIGINT FROM duckdb_memory() WHERE tag = 'ART_INDEX'`).Scan(&held)
@@ -128,6 +138,9 @@ func (m *memoryBudget) limitBytes() int64 {
 // reserveCounted reserves room for as many keys as count, a query of one
 // number, counts: the rows a bulk INSERT is about to add.
 func (m *memoryBudget) reserveCounted(ctx context.Context, count string, args ...any) (release func(), err error) {
+	if m.off() {
+		return func() {}, nil // no need to count
+	}
 	var n int64
 	if err := m.db.QueryRowContext(ctx, count, args...).Scan(&n); err != nil {
 		return nil, fmt.Errorf("count the keys a write adds: %w", err)
