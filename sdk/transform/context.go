@@ -24,6 +24,8 @@ type Context struct {
 	log    LogFunc
 	// columns receives the declarations of a Setup; nil once it returned.
 	columns declarations
+	// batchHandler is what a Setup registered with HandleBatches.
+	batchHandler BatchHandler
 	// emits holds the records the handler added for the record in hand;
 	// batch is true while a handler runs, the only time Emit is allowed.
 	emits []emitted

@@ -40,6 +40,15 @@
 // Record reads only as far as the columns a transform asks for, and a record
 // the transform does not change goes back to ferry byte for byte.
 //
+// # Batch handlers
+//
+// A transform that declares its columns ([Context.Declare]) may also register
+// a [BatchHandler] with [Context.HandleBatches]: it gets a whole columnar
+// batch, reads columns as [Strings] and sets values with a [StringSetter],
+// without a call per record, which inside a module is most of what a simple
+// transform costs. Rows it cannot settle go to the record handler
+// ([Batch.Pass]), and transformtest checks that the two handlers agree.
+//
 // # The ABI, version 1
 //
 // Other languages can implement the same exports; docs/transform-abi.md in

@@ -18,9 +18,14 @@ import (
 // transform itself never uses it. Its batches must not be concurrent.
 type Instance struct {
 	handler Handler
-	config  json.RawMessage
-	log     LogFunc
-	columns declarations
+	// batchHandler, when the Setup registered one, runs columnar batches
+	// before handler (see BatchHandler); batchOff turns it off for a test.
+	batchHandler BatchHandler
+	batchOff     bool
+	batch        Batch
+	config       json.RawMessage
+	log          LogFunc
+	columns      declarations
 
 	// The columnar path reuses these from batch to batch, so that once
 	// they have grown a batch costs no allocation per record.
@@ -81,7 +86,7 @@ func newInstanceWith(setup Setup, columns declarations, config json.RawMessage, 
 	if len(columns) == 0 {
 		columns = nil // nothing declared: whole records of every stream
 	}
-	return &Instance{handler: h, config: config, log: log, columns: columns}, nil
+	return &Instance{handler: h, batchHandler: ctx.batchHandler, config: config, log: log, columns: columns}, nil
 }
 
 // callSetup runs a Setup, turning a panic into an error so that it reaches

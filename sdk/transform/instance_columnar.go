@@ -53,21 +53,12 @@ func (in *Instance) transformColumnar(data []byte) []byte {
 	for range v.written {
 		rec.cells = append(rec.cells, cell{})
 	}
-	logged := false
-	for from := 0; from < b.Rows; {
-		i, msg, stack := in.rows(ctx, rec, w, from, b.Rows)
-		if i < 0 {
-			break
-		}
-		if !logged {
-			// One stack per batch is enough to find the bug, and a panic
-			// on every record must not flood ferry's log.
-			logged = true
-			ctx.Log(slog.LevelError, "transform panicked: "+msg+"\n"+string(stack))
-		}
-		rec.set, rec.misuse, v.scratch = 0, "", v.scratch[:0]
-		in.finishRow(w, rec, i, Fail(msg), nil)
-		from = i + 1
+	if in.batchHandler != nil && !in.batchOff {
+		in.runBatch(ctx, b.Rows)
+		in.batchRows(ctx, rec, w, b.Rows)
+	} else {
+		logged := false
+		in.recordRows(ctx, rec, w, 0, b.Rows, &logged)
 	}
 	for k, col := range v.written {
 		if v.cols[col].Type == columnar.String {
@@ -86,6 +77,26 @@ func (in *Instance) transformColumnar(data []byte) []byte {
 		clear(in.changes[k])
 	}
 	return w.Bytes()
+}
+
+// recordRows runs the record handler on rows from to n-1, in order, failing
+// a row that panics; logged says whether a panic of this batch was logged.
+func (in *Instance) recordRows(ctx *Context, rec *Record, w *columnar.ReplyWriter, from, n int, logged *bool) {
+	for from < n {
+		i, msg, stack := in.rows(ctx, rec, w, from, n)
+		if i < 0 {
+			return
+		}
+		if !*logged {
+			// One stack per batch is enough to find the bug, and a panic
+			// on every record must not flood ferry's log.
+			*logged = true
+			ctx.Log(slog.LevelError, "transform panicked: "+msg+"\n"+string(stack))
+		}
+		rec.set, rec.misuse, in.view.scratch = 0, "", in.view.scratch[:0]
+		in.finishRow(w, rec, i, Fail(msg), nil)
+		from = i + 1
+	}
 }
 
 // rows runs the handler on rows from to n-1, in order. A panic stops it: it

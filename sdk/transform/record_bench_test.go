@@ -63,6 +63,15 @@ func BenchmarkColumnarRecord(b *testing.B) {
 			return h, nil
 		}
 	}
+	declareBatch := func(h transform.BatchHandler) transform.Setup {
+		return func(ctx *transform.Context) (transform.Handler, error) {
+			ctx.Declare("tickets", []string{"subject"}, []string{"subject"})
+			ctx.HandleBatches(h)
+			return func(_ *transform.Context, r *transform.Record) transform.Result {
+				return transform.Fail("not the batch handler")
+			}, nil
+		}
+	}
 	sink := 0
 	for _, bc := range []struct {
 		name   string
@@ -79,22 +88,53 @@ func BenchmarkColumnarRecord(b *testing.B) {
 			r.SetString("subject", "Printer fixed")
 			return transform.Keep(r)
 		}), `{}`, []string{"subject"}},
+		{"batch-keep", declareBatch(func(*transform.Context, *transform.Batch) {}), `{}`, []string{"subject"}},
+		{"batch-read-two", declareBatch(func(_ *transform.Context, b *transform.Batch) {
+			ids, subjects := b.IDs(), must(b.Strings("subject"))
+			for i := range b.Len() {
+				sink += len(ids.At(i)) + len(subjects.At(i))
+			}
+		}), `{}`, []string{"subject"}},
+		{"batch-set-one", declareBatch(func(_ *transform.Context, b *transform.Batch) {
+			set := must(b.Setter("subject"))
+			for i := range b.Len() {
+				set.SetString(i, "Printer fixed")
+			}
+		}), `{}`, []string{"subject"}},
 		{"legacy-id-subject", subject.Setup, `{"prefix":"ZD"}`, []string{"subject"}},
 		{"map-values", mapping.Setup, `{"tickets": {"status": {"new": "open", "hold": "pending", "solved": "closed"}, "priority": {"urgent": "high", "low": "normal"}}}`, []string{"status", "priority"}},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
+		// An example with a batch handler runs twice: as ferry runs it,
+		// and through its record handler alone.
+		for _, batches := range []bool{true, false} {
 			in, err := transform.NewInstanceOf(bc.setup, json.RawMessage(bc.config), nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			const rows = 4096
-			batch := columnarTickets(b, rows, bc.cols...)
-			for b.Loop() {
-				if reply := in.Transform(transform.FormatColumnar, batch); string(reply[:4]) != columnar.ReplyMagic {
-					b.Fatalf("reply %.200q", reply)
-				}
+			name := bc.name
+			if in.SetBatchHandler(batches) {
+				name += map[bool]string{true: "/batch-handler", false: "/record-handler"}[batches]
+			} else if !batches {
+				continue
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/record")
-		})
+			b.Run(name, func(b *testing.B) {
+				const rows = 4096
+				batch := columnarTickets(b, rows, bc.cols...)
+				for b.Loop() {
+					if reply := in.Transform(transform.FormatColumnar, batch); string(reply[:4]) != columnar.ReplyMagic {
+						b.Fatalf("reply %.200q", reply)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/record")
+			})
+		}
 	}
+}
+
+// must returns v, panicking when ok is false.
+func must[T any](v T, ok bool) T {
+	if !ok {
+		panic("transform: no such column")
+	}
+	return v
 }

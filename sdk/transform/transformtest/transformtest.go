@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -109,13 +110,44 @@ func (m *Module) Apply(stream string, records ...string) ([]Result, error) {
 		}
 		return out, nil
 	case columns:
-		return m.applyColumnar(stream, raws, read, write)
+		return m.applyBothWays(stream, raws, read, write)
 	}
 	batch, err := encodeBatch(stream, raws)
 	if err != nil {
 		return nil, err
 	}
 	return decodeReply(m.instance.Transform(transform.FormatJSON, batch), raws)
+}
+
+// applyBothWays runs a columnar batch, and when the transform has a
+// transform.BatchHandler, runs it again with the record handler alone: the
+// two must agree on every record, as ferry may run a record through either
+// (a row the batch handler passes, a JSON batch, a batch handler that
+// panicked).
+func (m *Module) applyBothWays(stream string, raws []json.RawMessage, read, write []string) ([]Result, error) {
+	out, err := m.applyColumnar(stream, raws, read, write)
+	if err != nil || !m.instance.SetBatchHandler(false) {
+		return out, err
+	}
+	defer m.instance.SetBatchHandler(true)
+	logs := len(m.logs)
+	alone, err := m.applyColumnar(stream, raws, read, write)
+	m.logs = m.logs[:logs] // the same lines again
+	if err != nil {
+		return nil, fmt.Errorf("with the record handler alone: %w", err)
+	}
+	for i := range out {
+		if !reflect.DeepEqual(out[i], alone[i]) {
+			return nil, fmt.Errorf("the batch handler and the record handler disagree on record %d: %s against %s", i, describe(out[i]), describe(alone[i]))
+		}
+	}
+	return out, nil
+}
+
+// describe sums up a result for a message.
+func describe(r Result) string {
+	b, _ := json.Marshal(r)
+	return string(b)
 }
 
 // Logs returns what the transform logged so far.

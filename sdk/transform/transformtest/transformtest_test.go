@@ -16,12 +16,33 @@ func init() {
 	transform.RegisterSetup(func(ctx *transform.Context) (transform.Handler, error) {
 		var cfg struct {
 			Refuse bool `json:"refuse"`
+			// Subjects makes it a columnar transform that tags subjects,
+			// with a batch handler too; Disagree makes that handler tag
+			// them otherwise than the record handler.
+			Subjects, Disagree bool
 		}
 		if err := ctx.Config(&cfg); err != nil {
 			return nil, err
 		}
 		if cfg.Refuse {
 			return nil, errors.New("refused")
+		}
+		if cfg.Subjects {
+			ctx.Declare("tickets", []string{"subject"}, []string{"subject"})
+			tag := "S-"
+			if cfg.Disagree {
+				tag = "X-"
+			}
+			ctx.HandleBatches(func(_ *transform.Context, b *transform.Batch) {
+				ids, set := b.IDs(), must(b.Setter("subject"))
+				for i := range b.Len() {
+					set.SetString(i, tag+ids.At(i))
+				}
+			})
+			return func(_ *transform.Context, r *transform.Record) transform.Result {
+				r.SetString("subject", "S-"+r.ID())
+				return transform.Keep(r)
+			}, nil
 		}
 		ctx.Log(slog.LevelInfo, "configured")
 		return func(ctx *transform.Context, r *transform.Record) transform.Result {
@@ -90,5 +111,31 @@ func TestModule(t *testing.T) {
 		if _, err := transformtest.Configure(config); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Configure(%s) = %v, want an error containing %q", config, err, want)
 		}
+	}
+}
+
+func must[T any](v T, ok bool) T {
+	if !ok {
+		panic("no such column")
+	}
+	return v
+}
+
+// TestBatchHandlerChecked checks that Apply runs a transform's batch
+// handler against its record handler, and reports where they disagree.
+func TestBatchHandlerChecked(t *testing.T) {
+	results := transformtest.Run(t, `{"subjects":true}`, "tickets", `{"id":"1","subject":"a"}`, `{"id":"2"}`)
+	for i, want := range []string{"S-1", "S-2"} {
+		if got := results[i].Record(0)["subject"]; got != want {
+			t.Errorf("record %d: subject %v, want %s", i, got, want)
+		}
+	}
+	m, err := transformtest.Configure(`{"subjects":true,"disagree":true}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Apply("tickets", `{"id":"1","subject":"a"}`)
+	if err == nil || !strings.Contains(err.Error(), "disagree on record 0") || !strings.Contains(err.Error(), "X-1") {
+		t.Errorf("Apply with handlers that disagree: %v, want an error naming record 0 and X-1", err)
 	}
 }
