@@ -12,7 +12,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/duckdb/duckdb-go/v2"
-	"github.com/zeebo/xxh3"
 
 	"github.com/ferryhq/ferry/sdk/schema"
 )
@@ -35,8 +34,8 @@ type Ingest struct {
 	// staged holds the ids staged since the last commit, per entity.
 	staged map[string][]string
 	// fresh holds, for each table that was empty when the Ingest began,
-	// the hashes of the ids staged into it since (see upsert).
-	fresh map[string]map[uint64]struct{}
+	// the ids staged into it since (see upsert); nil until the first.
+	fresh map[string]*idSet
 }
 
 // NewIngest starts staging for run runID. Close it when done.
@@ -50,7 +49,7 @@ func (w *Workspace) NewIngest(ctx context.Context, runID int64) (*Ingest, error)
 		conn.Close()
 		return nil, fmt.Errorf("start staging: %w", err)
 	}
-	fresh := map[string]map[uint64]struct{}{}
+	fresh := map[string]*idSet{}
 	for _, stream := range schema.StreamNames() {
 		var has bool
 		if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s)", QuoteIdent(stream))).Scan(&has); err != nil {
@@ -58,7 +57,7 @@ func (w *Workspace) NewIngest(ctx context.Context, runID int64) (*Ingest, error)
 			return nil, fmt.Errorf("start staging: %w", err)
 		}
 		if !has {
-			fresh[stream] = map[uint64]struct{}{}
+			fresh[stream] = nil
 		}
 	}
 	return &Ingest{w: w, conn: conn, arrow: ar, runID: runID, pending: map[string]int64{}, committed: map[string]int64{}, staged: map[string][]string{}, fresh: fresh}, nil
@@ -115,6 +114,10 @@ func (in *Ingest) upsert(ctx context.Context, table, stream string, rec arrow.Re
 	dups := false
 	var again []string // ids that may already be in the table
 	known, tracked := in.fresh[table]
+	if tracked && known == nil {
+		known = &idSet{}
+		in.fresh[table] = known
+	}
 	for i := range col.Len() {
 		id := col.Value(i)
 		ids[i] = id
@@ -127,11 +130,9 @@ func (in *Ingest) upsert(ctx context.Context, table, stream string, rec arrow.Re
 			again = append(again, id)
 			continue
 		}
-		h := xxh3.HashString(id)
-		if _, ok := known[h]; ok {
+		if known.add(id) {
 			again = append(again, id)
 		}
-		known[h] = struct{}{}
 	}
 	if dups || !validText(rec) {
 		// The slow way, and rare: a source that sends a record again
