@@ -124,7 +124,6 @@ func (s Strings) Null(i int) bool { return s.valid != nil && s.valid[i>>3]>>(uin
 // row by row in increasing order.
 type StringSetter struct {
 	b    *Batch
-	k    int // the column's index among the written
 	col  *columnar.Column
 	last int // the last row set, or -1
 	at   []columnar.StringAt
@@ -200,7 +199,7 @@ func (in *Instance) runBatch(ctx *Context, rows int) {
 	clear(b.state)
 	b.setters = b.setters[:0]
 	for k, col := range v.written {
-		b.setters = append(b.setters, StringSetter{b: b, k: k, col: &v.cols[col], last: -1, at: in.strs[k][:0], data: in.strData[k][:0]})
+		b.setters = append(b.setters, StringSetter{b: b, col: &v.cols[col], last: -1, at: in.strs[k][:0], data: in.strData[k][:0]})
 	}
 	// Emit belongs to a record handler: from a batch handler it panics, and
 	// the record handler takes the batch.
