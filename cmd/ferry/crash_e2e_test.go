@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -46,32 +47,40 @@ func TestMigrateSurvivesKills(t *testing.T) {
 		runs++
 		cmd, stderr, done := w.start("migrate", "-w", w.ws, "--no-verify")
 		after := moments[killed%len(moments):]
+		// A run that exits 0 ends with a nil error: finished, not ended,
+		// says whether it did.
 		var ended error
-		reached := false
-		for !reached && ended == nil {
+		finished, reached := false, false
+		for !reached && !finished {
 			select {
 			case ended = <-done:
+				finished = true
 			case <-time.After(10 * time.Millisecond):
 				reached = slices.ContainsFunc(after, func(m string) bool { return strings.Contains(stderr.String(), m) })
 			}
 		}
-		if reached {
+		if reached && !finished {
 			select {
 			case ended = <-done:
+				finished = true
 			case <-time.After(time.Duration(rng.IntN(250)) * time.Millisecond):
 			}
 		}
-		if ended != nil || !reached {
+		if !finished {
+			err := cmd.Process.Signal(syscall.SIGKILL)
+			if err != nil && !errors.Is(err, os.ErrProcessDone) {
+				t.Fatal(err)
+			}
+			// Done already: it ended between the wait and the kill.
+			ended, finished = <-done, err != nil
+		}
+		if finished {
 			// The run ended before its kill: the migration is complete.
 			if code := exitCode(t, nil, ended); code != 0 {
 				t.Fatalf("run %d: exit %d\n%s", runs, code, stderr.String())
 			}
 			break
 		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		<-done
 		killed++
 		phases[phaseOf(stderr.String())]++
 		if pids := pluginsLeft(t, mark, w.bin.ferry); len(pids) > 0 {
