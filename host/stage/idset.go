@@ -20,7 +20,6 @@ import (
 // a row; an id given twice is always reported.
 type idSet struct {
 	parts [idSetParts][]uint32
-	n     int
 }
 
 const (
@@ -39,9 +38,14 @@ func (s *idSet) add(id string) (had bool) {
 		return true
 	}
 	*p = slices.Insert(*p, i, v)
-	s.n++
 	return false
 }
 
 // len returns the number of ids in the set.
-func (s *idSet) len() int { return s.n }
+func (s *idSet) len() int {
+	n := 0
+	for _, p := range s.parts {
+		n += len(p)
+	}
+	return n
+}

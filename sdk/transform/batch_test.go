@@ -162,6 +162,16 @@ func TestBatchHandler(t *testing.T) {
 			log:   "row 1 set after row 2",
 		},
 		{
+			name: "pass all",
+			batch: func(_ *transform.Context, b *transform.Batch) {
+				set, _ := b.Setter("subject")
+				set.SetString(0, "forgotten")
+				b.PassAll()
+			},
+			want:  byRecords,
+			calls: 6,
+		},
+		{
 			name: "emit",
 			batch: func(ctx *transform.Context, b *transform.Batch) {
 				ctx.Emit("comments", transform.NewRecord())

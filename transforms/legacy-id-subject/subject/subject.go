@@ -81,9 +81,7 @@ func (c *tagger) tagSubjects(ctx *transform.Context, b *transform.Batch) {
 	subjects, ok := b.Strings("subject")
 	set, ok2 := b.Setter("subject")
 	if ctx.Stream() != tickets || !ok || !ok2 {
-		for i := range b.Len() {
-			b.Pass(i)
-		}
+		b.PassAll()
 		return
 	}
 	buf := c.buf

@@ -182,9 +182,7 @@ func (m *mapper) applyBatch(ctx *transform.Context, b *transform.Batch) {
 		whole = whole || cols[i].kind != scalar
 	}
 	if whole {
-		for i := range b.Len() {
-			b.Pass(i)
-		}
+		b.PassAll()
 		return
 	}
 	for k := range cols {
@@ -192,9 +190,7 @@ func (m *mapper) applyBatch(ctx *transform.Context, b *transform.Batch) {
 		values, ok := b.Strings(c.name)
 		set, ok2 := b.Setter(c.name)
 		if !ok || !ok2 {
-			for i := range b.Len() {
-				b.Pass(i)
-			}
+			b.PassAll()
 			return
 		}
 		for i := range b.Len() {
