@@ -271,7 +271,18 @@ func (c *Client) attempt(ctx context.Context, n int, method, target, path, endpo
 			_, _ = io.Copy(io.Discard, resp.Body)
 			return false, 0, nil
 		}
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		var err error
+		if rd, ok := out.(rawDecoder); ok {
+			var raw []byte
+			if raw, err = io.ReadAll(resp.Body); err == nil {
+				err = rd.decodeRaw(raw)
+			}
+		} else if err = json.NewDecoder(resp.Body).Decode(out); err == nil {
+			// Read to the end (the newline after the value), or the
+			// transport closes the connection rather than reuse it.
+			_, _ = io.Copy(io.Discard, resp.Body)
+		}
+		if err != nil {
 			// A body cut off in transit is worth reading again, but only
 			// for a GET: a POST that answered 2xx has already happened.
 			if errors.Is(err, io.ErrUnexpectedEOF) && method == http.MethodGet && ctx.Err() == nil {
@@ -325,6 +336,12 @@ func (c *Client) backoff(attempt int) time.Duration {
 		return 0
 	}
 	return rand.N(ceil)
+}
+
+// rawDecoder is an answer that decodes itself from the whole body, faster
+// than encoding/json would.
+type rawDecoder interface {
+	decodeRaw(body []byte) error
 }
 
 // maxRateLimitWait bounds the wait a 429 (or a Retry-After) can impose;

@@ -334,23 +334,43 @@ func (c *Client) ReplyConversation(ctx context.Context, conversationID string, i
 	if err := in.validate(); err != nil {
 		return "", fmt.Errorf("reply to conversation %s: %w", conversationID, err)
 	}
-	var out partIDs
+	var out replyAnswer
 	r := request{method: http.MethodPost, template: "/conversations/{conversation_id}/reply", params: []string{conversationID}, body: in, create: true}
 	if err := c.do(ctx, r, &out); err != nil {
 		return "", fmt.Errorf("reply (%s %s) to conversation %s: %w", in.Type, in.MessageType, conversationID, err)
 	}
-	parts := out.ConversationParts.ConversationParts
-	if len(parts) == 0 {
+	if !out.any {
 		// The part was made; which one it is, the caller reads back.
 		return "", fmt.Errorf("reply (%s %s) to conversation %s: %w: the answer lists no parts", in.Type, in.MessageType, conversationID, ErrOutcomeUnknown)
 	}
-	return string(parts[len(parts)-1].ID), nil
+	return out.last, nil
 }
 
-// partIDs is what the answer to a reply is read for: the ids of the
-// conversation's parts, oldest first. The answer is the whole
-// conversation, up to 500 parts with their bodies; decoding all of it on
-// every reply made loading a long thread quadratic in CPU.
+// replyAnswer is what the answer to a reply is read for: the id of the
+// newest part (see lastPartID).
+type replyAnswer struct {
+	last string
+	any  bool // the answer lists parts
+}
+
+func (a *replyAnswer) decodeRaw(body []byte) error {
+	if id, ok := lastPartID(body); ok {
+		a.last, a.any = id, true
+		return nil
+	}
+	var out partIDs
+	if err := json.Unmarshal(body, &out); err != nil {
+		return err
+	}
+	if parts := out.ConversationParts.ConversationParts; len(parts) > 0 {
+		a.last, a.any = string(parts[len(parts)-1].ID), true
+	}
+	return nil
+}
+
+// partIDs is the answer to a reply as encoding/json reads it for the ids
+// of the conversation's parts, oldest first: replyAnswer's way when
+// lastPartID cannot settle an answer.
 type partIDs struct {
 	ConversationParts struct {
 		ConversationParts []struct {
