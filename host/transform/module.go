@@ -15,6 +15,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/ferryhq/ferry/sdk/schema"
@@ -338,7 +339,7 @@ func (m *Module) start(ctx context.Context) (_ *instance, err error) {
 		WithStartFunctions()
 	inst := &instance{state: callState{stderr: &boundedBuffer{limit: maxStderr}, limit: m.runtime.opts.OutputLimit}}
 	ctx = inst.begin(ctx, m.logger, false)
-	mod, err := m.wazero.InstantiateModule(ctx, m.compiled, config)
+	mod, err := m.wazero.InstantiateModule(experimental.WithMemoryAllocator(ctx, m.runtime.mems.allocator()), m.compiled, config)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}

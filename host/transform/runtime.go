@@ -73,6 +73,8 @@ type Runtime struct {
 	// instrument; it starts with the first of them.
 	mu      sync.Mutex
 	checked wazero.Runtime
+	// mems backs the instances' memories (see memories).
+	mems *memories
 }
 
 // NewRuntime returns a runtime with the ABI's host functions in place.
@@ -95,7 +97,7 @@ func NewRuntime(ctx context.Context, opts Options) (*Runtime, error) {
 	if opts.OutputLimit <= 0 {
 		opts.OutputLimit = DefaultOutputLimit
 	}
-	r := &Runtime{opts: opts}
+	r := &Runtime{opts: opts, mems: newMemories()}
 	// wazero's cache keys machine code by the module's bytes, not by
 	// whether it has the deadline checks: the same bytes must never be
 	// compiled both ways into one cache. Instrumented modules are compiled
@@ -178,6 +180,8 @@ func (r *Runtime) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("close wasm runtime: %w", err))
 		}
 	}
+	// After the runtimes: their modules' memories are all freed now.
+	r.mems.close()
 	if r.cache != nil {
 		if err := r.cache.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close compilation cache: %w", err))
