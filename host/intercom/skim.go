@@ -28,7 +28,7 @@ func lastPartID(body []byte) (id string, ok bool) {
 			return s.value()
 		}
 		// encoding/json takes the last of repeated keys, and a value of
-		// another kind fails the whole decode; null leaves the field be.
+		// another kind fails the whole decode; null leaves a struct be.
 		if s.peek() == 'n' {
 			return s.value()
 		}
@@ -36,11 +36,12 @@ func lastPartID(body []byte) (id string, ok bool) {
 			if !s.keyIs(key, "conversation_parts") {
 				return s.value()
 			}
+			// A new list, or null (which empties a slice), replaces
+			// what an earlier key held.
+			found, last = false, nil
 			if s.peek() == 'n' {
 				return s.value()
 			}
-			// A new list replaces what an earlier key held.
-			found, last = false, nil
 			return s.array(func() bool {
 				found = true
 				// Each element starts from an empty id, as a new struct.

@@ -36,6 +36,7 @@ func TestLastPartID(t *testing.T) {
 		{"null id", `{"conversation_parts":{"conversation_parts":[{"id":"1"},{"id":null}]}}`, "", true},
 		{"element without id", `{"conversation_parts":{"conversation_parts":[{"id":"1"},{}]}}`, "", true},
 		{"repeated key, last wins", `{"conversation_parts":{"conversation_parts":[{"id":"1"}]},"conversation_parts":{"conversation_parts":[{"id":"2"}]}}`, "2", true},
+		{"repeated list, null last", `{"conversation_parts":{"conversation_parts":[{"id":"1"}],"conversation_parts":null}}`, "", false},
 		{"repeated id, last wins", `{"conversation_parts":{"conversation_parts":[{"id":"1","id":"3"}]}}`, "3", true},
 		{"nested ids ignored", `{"conversation_parts":{"conversation_parts":[{"author":{"id":"9"},"id":"4","x":[{"id":"8"}]}]}}`, "4", true},
 		// Not settled: encoding/json decides.
@@ -89,6 +90,7 @@ func FuzzLastPartID(f *testing.F) {
 		answer(1), answer(3),
 		`{"conversation_parts":{"conversation_parts":[{"id":1},{"id":"2"}]}}`,
 		`{"conversation_parts":null}`,
+		`{"conversation_parts":{"conversation_parts":[{"id":"1"}],"conversation_parts":null}}`,
 		`{"conversation_parts":{"conversation_parts":[null,{"id":-0.5e+2}]}}`,
 		`{"a":[1,2,{"b":"\ud83d\ude00"}],"conversation_parts":{"conversation_parts":[{"id":"x"}]}}`,
 	} {
