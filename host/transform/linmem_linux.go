@@ -26,7 +26,7 @@ type memories struct {
 	idle []*reservation
 }
 
-// reservation is one reserved range and the length of it in use.
+// reservation is one reserved range, the module's maximum.
 type reservation struct {
 	m   *memories
 	buf []byte
