@@ -57,3 +57,18 @@ func TestMemories(t *testing.T) {
 	}
 	big.Free()
 }
+
+// TestGoMemory: the fallback when no range can be mapped grows by copying,
+// keeps what it held, and stops at its maximum.
+func TestGoMemory(t *testing.T) {
+	g := &goMemory{max: 4 << 16}
+	b := g.Reallocate(1 << 16)
+	b[0] = 7
+	b = g.Reallocate(3 << 16)
+	if len(b) != 3<<16 || b[0] != 7 {
+		t.Fatalf("grown to %d bytes holding %d; want %d holding 7", len(b), b[0], 3<<16)
+	}
+	if g.Reallocate(5<<16) != nil {
+		t.Error("Reallocate past the maximum must fail")
+	}
+}
