@@ -290,6 +290,9 @@ func (in *Ingest) Checkpoint(ctx context.Context, stream string, cursor []byte) 
 		in.committed[s] += n
 	}
 	clear(in.pending)
+	if err := in.w.checkpointLog(ctx, in.conn); err != nil {
+		return err
+	}
 	// The ledger's index grows by the records the source skipped or
 	// failed.
 	return in.w.mem.refit(ctx)

@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +34,7 @@ const SchemaVersion = 4
 // each time; staging commits at every checkpoint of a source, so that would
 // happen every few commits and cost more than the staging itself. Fold once
 // in a while instead (and when the workspace closes); a crash replays the log.
+// Staging checkpoints sooner, itself (see checkpointLogBytes).
 //
 // memory_limit (added by OpenWith when asked: see OpenOptions.MemoryMB):
 // DuckDB's default is 80% of the machine's memory, which it fills with the
@@ -52,6 +55,9 @@ type Workspace struct {
 	w *writer
 	// mem keeps DuckDB's memory limit at the budget plus the indexes.
 	mem *memoryBudget
+	// checkpointAt is the log size at which staging checkpoints (see
+	// checkpointLogBytes).
+	checkpointAt int64
 }
 
 // Open opens the workspace in dir, creating the folder and the database
@@ -80,7 +86,7 @@ func OpenWith(ctx context.Context, dir string, opts OpenOptions) (*Workspace, er
 			return nil, fmt.Errorf("restrict workspace file %s: %w", p, err)
 		}
 	}
-	w := &Workspace{dir: dir, db: db, mem: newMemoryBudget(db, opts.MemoryMB)}
+	w := &Workspace{dir: dir, db: db, mem: newMemoryBudget(db, opts.MemoryMB), checkpointAt: cmp.Or(opts.checkpointAt, checkpointLogBytes)}
 	if err := w.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
@@ -125,6 +131,8 @@ type OpenOptions struct {
 	MemoryMB int
 	// foldEvery is how often the writer folds its journal (tests).
 	foldEvery time.Duration
+	// checkpointAt stands for checkpointLogBytes (tests).
+	checkpointAt int64
 }
 
 // openWriter opens the database for writing, waiting while another process
@@ -185,6 +193,10 @@ func (w *Workspace) DB() *sql.DB {
 // Close closes the database, after the writes under way.
 func (w *Workspace) Close() error {
 	w.w.close()
+	// Closing checkpoints what the log holds (see checkpointLogBytes).
+	if w.logBytes() >= closeReleaseBytes {
+		debug.FreeOSMemory()
+	}
 	return w.db.Close()
 }
 
