@@ -678,7 +678,7 @@ func ColumnNames(schema *arrow.Schema) []string {
 // runs only the COPY made here: people's SQL never runs where files can be
 // written.
 func WriteParquet(ctx context.Context, rdr array.RecordReader, path string) error {
-	db, err := sql.Open("duckdb", "?autoload_known_extensions=false&autoinstall_known_extensions=false&allow_community_extensions=false")
+	db, err := openDuckDB("?autoload_known_extensions=false&autoinstall_known_extensions=false&allow_community_extensions=false")
 	if err != nil {
 		return fmt.Errorf("write Parquet: %w", err)
 	}

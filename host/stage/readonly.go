@@ -29,7 +29,7 @@ func OpenReadOnly(ctx context.Context, dir string) (*sql.DB, error) {
 		}
 	}
 	dsn := path + "?access_mode=READ_ONLY&enable_external_access=false&autoload_known_extensions=false&autoinstall_known_extensions=false&allow_community_extensions=false&lock_configuration=true"
-	db, err := sql.Open("duckdb", dsn)
+	db, err := openDuckDB(dsn)
 	if err != nil {
 		if held := heldError(dir, err); held != err {
 			return nil, held

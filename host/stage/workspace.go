@@ -146,7 +146,7 @@ func openWriter(ctx context.Context, dir, path string, lockWait time.Duration, m
 		if memoryMB > 0 {
 			dsn += fmt.Sprintf("&memory_limit=%dMiB", memoryMB)
 		}
-		db, err := sql.Open("duckdb", dsn)
+		db, err := openDuckDB(dsn)
 		if err == nil {
 			if err = db.PingContext(ctx); err == nil {
 				return db, nil
