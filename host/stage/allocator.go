@@ -15,8 +15,8 @@ import (
 // alternating, with the same settings given through the environment
 // (DUCKDB_JE_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0): the extract
 // peaked at 449 and 463 MB against 487 to 506, the select and transform at
-// 401 and 389 against 454 and 470, in the same time; BenchmarkStage was
-// 3-6% slower. The environment cannot be set from here: jemalloc reads it
+// 401 and 389 against 454 and 470. It costs time: BenchmarkStage was 3-6%
+// slower, the pipeline's BenchmarkTransform 15-35% (two runs of each). The environment cannot be set from here: jemalloc reads it
 // when the program loads, before main. So the settings go through
 // jemalloc's mallctl, for the arenas there are and those made later.
 func openDuckDB(dsn string) (*sql.DB, error) {

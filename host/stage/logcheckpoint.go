@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -23,15 +22,15 @@ import (
 // first hand the Go heap's free pages back to the system (the collector
 // would keep them for the heap's next growth), and keeps each checkpoint
 // smaller. In the bench's memory run (a 1M-ticket CSV extract into a 128
-// MiB workspace; the peak of ferry and its plugin together, six runs of
-// each, alternating):
+// MiB workspace; the peak of ferry and its plugin together, the variants
+// run side by side):
 //
-//   - DuckDB's own checkpoints at 1 GiB: 542 to 634 MB;
+//   - DuckDB's own checkpoints at 1 GB: 542 to 634 MB (four runs);
 //   - the same, with the Go heap released before the commit that passes
-//     1 GiB: 483 to 580 MB;
-//   - DuckDB's own checkpoints at 256 MiB, and that release: 496 to 526;
-//     at 128 MiB: 493 to 553, and staging a third slower;
-//   - these checkpoints at 256 MiB: 487 to 506 MB.
+//     1 GB: 483 to 580 MB (three);
+//   - DuckDB's own checkpoints at 256 MiB, and that release: 496 to 526
+//     (three); at 128 MiB: 493 to 553 (three), and staging a third slower;
+//   - these checkpoints at 256 MiB: 487 to 506 MB (six).
 //
 // They cost time: the extract took about a tenth longer (a CHECKPOINT
 // statement is slower than DuckDB's checkpoint at a commit: 5.2 s against
@@ -43,7 +42,7 @@ const checkpointLogBytes = 256 << 20
 // logBytes is the size of the workspace's write-ahead log (0 when there
 // is none).
 func (w *Workspace) logBytes() int64 {
-	fi, err := os.Stat(filepath.Join(w.dir, FileName+".wal"))
+	fi, err := os.Stat(w.Path() + ".wal")
 	if err != nil {
 		return 0
 	}
